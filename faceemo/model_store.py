@@ -1,0 +1,151 @@
+"""Committed models: `models/<model_id>.keras` + `<model_id>.json` (metadata) + `<model_id>.md` (card).
+
+`models/production.json` names the production model of each task ({"emotion": id, "landmarks": id}).
+Steps that need a model take `--model NAME` and otherwise use the production one; they register a
+committed model in the warehouse when it is missing there.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from faceemo.errors import ModelError
+from faceemo.paths import MODELS_DIR, REPO_ROOT
+
+TASKS = ("emotion", "landmarks")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model's JSON sidecar says about it."""
+
+    model_id: str
+    task: str
+    architecture: str
+    params: int
+    input_size: int
+    path: Path
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def card_path(self) -> Path:
+        return self.path.with_suffix(".md")
+
+    @property
+    def file_bytes(self) -> int:
+        return self.path.stat().st_size
+
+
+def _read_meta(json_path: Path) -> ModelInfo:
+    meta = json.loads(json_path.read_text())
+    try:
+        return ModelInfo(
+            model_id=meta["model_id"],
+            task=meta["task"],
+            architecture=meta["architecture"],
+            params=int(meta["params"]),
+            input_size=int(meta["input_size"]),
+            path=json_path.with_suffix(".keras"),
+            meta=meta,
+        )
+    except KeyError as exc:
+        raise ModelError(f"{json_path} lacks the field {exc}") from None
+
+
+def list_models(task: str | None = None, models_dir: Path = MODELS_DIR) -> list[ModelInfo]:
+    """Every committed model (with a sidecar and a weights file), optionally of one task."""
+    found = []
+    for json_path in sorted(models_dir.glob("*.json")):
+        if json_path.name == "production.json":
+            continue
+        info = _read_meta(json_path)
+        if info.path.exists() and (task is None or info.task == task):
+            found.append(info)
+    return found
+
+
+def resolve_model(name: str | None, task: str, models_dir: Path = MODELS_DIR) -> ModelInfo:
+    """The model called `name` (a model id or a path to a .keras file), else the task's production model."""
+    if task not in TASKS:
+        raise ModelError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    if name is None:
+        production = models_dir / "production.json"
+        chosen = json.loads(production.read_text()).get(task) if production.exists() else None
+        if chosen is None:
+            raise ModelError(
+                f"no production {task} model in {models_dir}: train one with "
+                f"`python -m pipelines train-{'emotion' if task == 'emotion' else 'landmarks'}`"
+            )
+        name = chosen
+    candidate = Path(name)
+    json_path = (
+        candidate.with_suffix(".json") if candidate.suffix == ".keras" else models_dir / f"{name}.json"
+    )
+    if not json_path.exists():
+        known = ", ".join(m.model_id for m in list_models(task, models_dir)) or "none"
+        raise ModelError(f"no {task} model {name!r} (known: {known})")
+    info = _read_meta(json_path)
+    if info.task != task:
+        raise ModelError(f"model {info.model_id!r} is a {info.task} model, not a {task} model")
+    if not info.path.exists():
+        raise ModelError(f"model {info.model_id!r} has no weights file {info.path}")
+    return info
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, mtime_ns: int):
+    import keras  # heavy: imported on first use only
+
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # corrupt or foreign file: say which one
+        raise ModelError(f"cannot load model file {path}: {exc}") from exc
+
+
+def load_keras_model(info: ModelInfo):
+    """The Keras model of `info`, loaded once per process (re-loaded if the file changes)."""
+    return _load(str(info.path), info.path.stat().st_mtime_ns)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def register_model(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
+    """Insert or refresh the `models` row of a committed model."""
+    meta = info.meta
+    card = info.card_path.read_text() if info.card_path.exists() else None
+    try:
+        rel_file = str(info.path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        rel_file = str(info.path)
+    con.execute("DELETE FROM models WHERE model_id = ?", [info.model_id])
+    con.execute(
+        """INSERT INTO models (model_id, task, architecture, params, file, file_bytes, sha256, input_size,
+               backend, device, trained_on, selected_on, epochs, train_seconds, card, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?::TIMESTAMP, now()))""",
+        [
+            info.model_id, info.task, info.architecture, info.params, rel_file, info.file_bytes,
+            sha256_of(info.path), info.input_size, meta.get("backend"), meta.get("device"),
+            meta.get("trained_on"), meta.get("selected_on"), meta.get("epochs"),
+            meta.get("train_seconds"), card, meta.get("created_at"),
+        ],
+    )
+
+
+def ensure_registered(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
+    """Register `info` unless the warehouse already has this exact file."""
+    row = con.execute("SELECT sha256 FROM models WHERE model_id = ?", [info.model_id]).fetchone()
+    if row is None or row[0] != sha256_of(info.path):
+        register_model(con, info)

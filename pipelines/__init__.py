@@ -1,0 +1,1 @@
+"""Command-line pipeline steps over the faceemo library: `python -m pipelines STEP --help`."""

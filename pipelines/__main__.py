@@ -1,0 +1,56 @@
+"""`python -m pipelines STEP [options]` — one module per step, each with `add_arguments` and `run`.
+
+Step modules import heavy libraries (TensorFlow, OpenCV) inside `run`, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from faceemo.errors import FaceemoError
+
+# step name -> module that implements it
+STEPS: dict[str, str] = {
+    "ingest": "pipelines.ingest",
+    "export-pack": "pipelines.export_pack",
+    "train-emotion": "pipelines.train_emotion",
+    "evaluate": "pipelines.evaluate",
+    "train-landmarks": "pipelines.train_landmarks",
+    "landmarks": "pipelines.landmarks",
+    "predict": "pipelines.predict",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="step", metavar="STEP", required=True)
+    for name, module_name in STEPS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a step not built yet
+        doc = (module.__doc__ or name).strip()
+        step = sub.add_parser(name, help=doc.splitlines()[0], description=doc)
+        module.add_arguments(step)
+        step.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except FaceemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the warehouse keeps its last good state", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

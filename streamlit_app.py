@@ -2,26 +2,28 @@
 
 import streamlit as st
 
-from pages.common import emotion_filter_sidebar
+from views.common import emotion_filter_sidebar
 
 st.set_page_config(page_title="faceemo", page_icon="🙂", layout="wide")
+# Views live in views/, not pages/: a pages/ folder switches Streamlit to its legacy
+# multipage mode, which drops the sidebar widgets on rerun.
+emotion_filter_sidebar()
 
 navigation = st.navigation(
     {
         "Data": [
-            st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-            st.Page("pages/class_balance.py", title="Class balance", icon="📊"),
-            st.Page("pages/data_quality.py", title="Data quality", icon="🧹"),
+            st.Page("views/overview.py", title="Overview", icon="🏠", default=True),
+            st.Page("views/class_balance.py", title="Class balance", icon="📊"),
+            st.Page("views/data_quality.py", title="Data quality", icon="🧹"),
         ],
         "Models": [
-            st.Page("pages/models.py", title="Models", icon="🧠"),
-            st.Page("pages/landmarks.py", title="Landmarks", icon="📍"),
-            st.Page("pages/distances.py", title="Distances", icon="📏"),
+            st.Page("views/models.py", title="Models", icon="🧠"),
+            st.Page("views/landmarks.py", title="Landmarks", icon="📍"),
+            st.Page("views/distances.py", title="Distances", icon="📏"),
         ],
         "Use": [
-            st.Page("pages/predict.py", title="Predict", icon="📷"),
+            st.Page("views/predict.py", title="Predict", icon="📷"),
         ],
     }
 )
-emotion_filter_sidebar()
 navigation.run()

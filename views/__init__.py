@@ -1,0 +1,1 @@
+"""Dashboard pages (st.navigation views, wired up by streamlit_app.py); they only lay out."""

@@ -17,7 +17,8 @@ from typing import Any
 import duckdb
 
 from faceemo.errors import ModelError
-from faceemo.paths import MODELS_DIR, REPO_ROOT
+from faceemo.paths import REPO_ROOT
+from faceemo.paths import models_dir as default_models_dir
 
 TASKS = ("emotion", "landmarks")
 
@@ -59,8 +60,9 @@ def _read_meta(json_path: Path) -> ModelInfo:
         raise ModelError(f"{json_path} lacks the field {exc}") from None
 
 
-def list_models(task: str | None = None, models_dir: Path = MODELS_DIR) -> list[ModelInfo]:
+def list_models(task: str | None = None, models_dir: Path | None = None) -> list[ModelInfo]:
     """Every committed model (with a sidecar and a weights file), optionally of one task."""
+    models_dir = models_dir or default_models_dir()
     found = []
     for json_path in sorted(models_dir.glob("*.json")):
         if json_path.name == "production.json":
@@ -71,8 +73,9 @@ def list_models(task: str | None = None, models_dir: Path = MODELS_DIR) -> list[
     return found
 
 
-def resolve_model(name: str | None, task: str, models_dir: Path = MODELS_DIR) -> ModelInfo:
+def resolve_model(name: str | None, task: str, models_dir: Path | None = None) -> ModelInfo:
     """The model called `name` (a model id or a path to a .keras file), else the task's production model."""
+    models_dir = models_dir or default_models_dir()
     if task not in TASKS:
         raise ModelError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if name is None:

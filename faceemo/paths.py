@@ -33,6 +33,12 @@ def resolve_data(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+def models_dir() -> Path:
+    """Committed models: $FACEEMO_MODELS (tests point it at a temp folder), else models/ in the repo."""
+    chosen = os.environ.get("FACEEMO_MODELS")
+    return Path(chosen).expanduser().resolve() if chosen else MODELS_DIR
+
+
 def resolve_archive(path: str | os.PathLike | None, default_name: str) -> Path:
     """A data set's archive: a file path as given, or `default_name` inside the data folder."""
     resolved = resolve_data(path)

@@ -60,11 +60,12 @@ class Models:
 
     def notices(self) -> list[str]:
         """One line per missing model: which one and how to get it."""
-        return [
-            f"No {task} model: {reason}. Train one with `{TRAIN_COMMAND[task]}`; "
-            f"until then the {'probabilities' if task == 'emotion' else 'landmarks'} are left empty."
-            for task, reason in self.missing.items()
-        ]
+        notices = []
+        for task, reason in self.missing.items():
+            how = "" if TRAIN_COMMAND[task] in reason else f" (train one with `{TRAIN_COMMAND[task]}`)"
+            what = "emotion probabilities" if task == "emotion" else "landmarks"
+            notices.append(f"No {task} model: {reason}{how}. Until then the {what} are left empty.")
+        return notices
 
 
 def load_models(

@@ -108,3 +108,20 @@ def face_on_canvas(
     x, y = at
     canvas = cv2.copyMakeBorder(big, y, height - y - side, x, width - x - side, cv2.BORDER_REPLICATE)
     return canvas, (x, y, side)
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def tiny_models_folder(root: Path, kind: str = "both") -> Path:
+    """A models folder of tiny stand-ins, built once per test session under `root` and reused.
+
+    kind: 'both', 'emotion' (no landmark model), 'several' (two emotion models) or 'none'.
+    """
+    if kind not in _BUILT:
+        folder = root / f"models_{kind}"
+        make_models_folder(
+            folder, emotion=kind != "none", landmarks=kind in ("both", "several"), extra=kind == "several"
+        )
+        _BUILT[kind] = folder
+    return _BUILT[kind]

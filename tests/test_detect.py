@@ -114,3 +114,13 @@ def test_non_max_suppression_prefers_frontal_then_larger():
         ]
     )
     assert kept == [(15.0, 15.0, 90.0, 90.0), (300.0, 10.0, 80.0, 80.0)]
+
+
+def test_profile_modes(fer_faces):
+    canvas, _ = face_on_canvas(fer_faces[0])
+    boxes = {mode: detect.detect_faces(canvas, profile=mode) for mode in detect.PROFILE_MODES}
+    assert len(boxes["never"]) == 1
+    assert boxes["fallback"] == boxes["never"]  # a frontal face was found: the profile pass is skipped
+    assert len(boxes["always"]) == 1  # a profile hit on the same face is merged into the frontal box
+    with pytest.raises(ValueError, match="profile must be one of"):
+        detect.detect_faces(canvas, profile="sometimes")

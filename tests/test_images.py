@@ -12,6 +12,7 @@ from PIL import Image
 
 from faceemo.errors import DataError
 from faceemo.images import MAX_PIXELS, ImageError, decode_image
+from tests.predict_helpers import png_header_only
 
 
 def _bytes(image: Image.Image, fmt: str, **options) -> bytes:
@@ -104,27 +105,15 @@ def test_paths_pil_images_arrays_and_file_objects(tmp_path):
     assert wide.gray[0, 0] == round(1000 / 65535 * 255)
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose IHDR claims width x height (8-bit gray) and whose data is a few bytes: a bomb's header."""
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + payload))
-        return struct.pack(">I", len(payload)) + kind + payload + crc
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(
-        b"IEND", b""
-    )
-
-
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
         (b"just some text, not an image\n" * 3, "not an image"),
         (b"", "empty"),
-        (_png_header_only(100_000, 100_000), "decompression bomb"),  # 10 gigapixels: Pillow's own guard
-        (_png_header_only(9_000, 9_000), "megapixels"),  # 81 MP: below Pillow's error, above ours
-        (_png_header_only(2_000, 50), "aspect ratio"),
-        (_png_header_only(20, 20), "too small"),
+        (png_header_only(100_000, 100_000), "decompression bomb"),  # 10 gigapixels: Pillow's own guard
+        (png_header_only(9_000, 9_000), "megapixels"),  # 81 MP: below Pillow's error, above ours
+        (png_header_only(2_000, 50), "aspect ratio"),
+        (png_header_only(20, 20), "too small"),
     ],
     ids=["text", "zero-bytes", "bomb-10GP", "bomb-81MP", "aspect-40-to-1", "tiny"],
 )

@@ -9,7 +9,13 @@ from PIL import Image
 
 from tests.conftest import FER_ARCHIVE, require_file
 from tests.pages_helpers import all_text, open_page
-from tests.predict_helpers import FER_HAPPY_FACES, face_on_canvas, fer_face, tiny_models_folder
+from tests.predict_helpers import (
+    FER_HAPPY_FACES,
+    face_on_canvas,
+    fer_face,
+    png_header_only,
+    tiny_models_folder,
+)
 
 PAGE = "views/predict.py"
 
@@ -51,12 +57,16 @@ def test_upload_good_faceless_and_bad_files(db_path, models_env, face_png):
             ("broken.jpg", b"this is text", "image/jpeg"),
             ("blank.png", blank, "image/png"),
             ("empty.png", b"", "image/png"),
+            ("bomb.png", png_header_only(100_000, 100_000), "image/png"),
+            ("banner.png", _png(Image.new("L", (2000, 50), 128)), "image/png"),
         ]
     ).run()
     assert not app.exception, app.exception
     errors = [e.value for e in app.error]
     assert any("broken.jpg" in e and "not an image" in e for e in errors), errors
     assert any("empty.png" in e and "empty" in e for e in errors), errors
+    assert any("bomb.png" in e and "decompression bomb" in e for e in errors), errors
+    assert any("banner.png" in e and "aspect ratio" in e for e in errors), errors
     assert [h.value for h in app.subheader][:2] == ["face.png", "blank.png"]
     assert len(_charts(app)) == 1  # one face -> one probabilities chart
     assert any("No face found in **blank.png**" in w.value for w in app.warning)

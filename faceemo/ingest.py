@@ -214,8 +214,8 @@ def _write(
         dropped = _drop_dangling(con)
         con.execute(
             "INSERT INTO ingests (ingest_id, dataset, source_path, source_sha256, source_bytes, layout, "
-            "started_at, finished_at, n_images, n_skipped, skipped, source_kind, reader_version, n_converted) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
+            "started_at, finished_at, n_images, n_skipped, skipped, source_kind, reader_version, "
+            "n_converted) VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
             [
                 ingest_id, dataset, str(source.path), sha, source.size_bytes(), source.layout, started_at,
                 n_images, len(skipped), json.dumps([{"file": s.file, "reason": s.reason} for s in skipped]),

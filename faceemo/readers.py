@@ -358,7 +358,9 @@ class CsvSource(Source):
 
     layout = "csv"
 
-    def __init__(self, path: Path, kind: str, open_stream: Callable[[], io.BufferedIOBase], name: str) -> None:
+    def __init__(
+        self, path: Path, kind: str, open_stream: Callable[[], io.BufferedIOBase], name: str
+    ) -> None:
         super().__init__(path)
         self.kind = kind
         self._open = open_stream
@@ -401,7 +403,8 @@ class CsvSource(Source):
             emotion = emotion_of(label)
         except (IndexError, ValueError):
             return Skipped(where, f"bad emotion label {row[col_e] if len(row) > col_e else ''!r}")
-        usage = next((u for u in USAGES if len(row) > col_u and row[col_u].strip().lower() == u.lower()), None)
+        given = row[col_u].strip().lower() if len(row) > col_u else ""
+        usage = next((u for u in USAGES if given == u.lower()), None)
         if usage is None:
             return Skipped(where, f"unknown Usage {row[col_u] if len(row) > col_u else ''!r}")
         try:

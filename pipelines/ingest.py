@@ -17,7 +17,9 @@ from pipelines.common import add_data_argument, add_db_argument
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_argument(parser, "FER-2013 source (fer2013.zip, its extracted folder, or fer2013.csv)")
     add_db_argument(parser)
-    parser.add_argument("--dataset", default="fer2013", help="data set name in the warehouse (default: fer2013)")
+    parser.add_argument(
+        "--dataset", default="fer2013", help="data set name in the warehouse (default: fer2013)"
+    )
     parser.add_argument("--force", action="store_true", help="re-ingest even when the source is unchanged")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     print("\nimages per usage and emotion:", file=out)
     print(result.counts.to_string(), file=out)
     if result.n_converted:
-        print(f"\n{result.n_converted:,} images were converted to 8-bit gray and/or resized to 48x48", file=out)
+        print(f"\n{result.n_converted:,} images were converted to 8-bit gray and/or resized to 48x48",
+              file=out)
     if result.skipped:
         print(f"\nskipped {len(result.skipped):,} unreadable files (listed on the Overview page):", file=out)
         for item in result.skipped[:10]:

@@ -11,6 +11,12 @@ from faceemo.labels import EMOTIONS, USAGES
 from faceemo.paths import resolve_db
 from views.common import load, require_images
 
+
+def _int(value: object) -> int:
+    """An integer column value; 0 for NULL (older or hand-made ingests rows leave some empty)."""
+    return 0 if pd.isna(value) else int(value)
+
+
 st.title("Overview")
 st.caption(
     "FER-2013 faces in a DuckDB warehouse, read-only. Pipelines write a private copy and swap it in "
@@ -30,18 +36,19 @@ for ingest in ingests.itertuples(index=False):
     for col, usage in zip(cols[1:], [u for u in USAGES if u in per_usage] +
                           [u for u in per_usage.index if u not in USAGES], strict=False):
         col.metric(usage, f"{int(per_usage[usage]):,}")
-    cols[-1].metric("Skipped files", f"{int(ingest.n_skipped):,}")
+    cols[-1].metric("Skipped files", f"{_int(ingest.n_skipped):,}")
 
+    kind = ingest.source_kind if isinstance(ingest.source_kind, str) else "unknown source"
     finished = pd.Timestamp(ingest.finished_at).to_pydatetime()
     st.markdown(
         f"Ingested **{finished:%Y-%m-%d %H:%M:%S}** in {float(ingest.seconds):.1f} s from "
-        f"`{ingest.source_path}` ({ingest.layout}, {ingest.source_kind or 'unknown source'}, "
-        f"{int(ingest.source_bytes or 0) / 1e6:,.1f} MB)."
+        f"`{ingest.source_path}` ({ingest.layout}, {kind}, "
+        f"{_int(ingest.source_bytes) / 1e6:,.1f} MB)."
     )
     st.markdown("Source sha256:")
     st.code(ingest.source_sha256, language=None)
-    if ingest.n_converted:
-        st.caption(f"{int(ingest.n_converted):,} images were converted to 8-bit gray / resized to 48x48.")
+    if _int(ingest.n_converted):
+        st.caption(f"{_int(ingest.n_converted):,} images were converted to 8-bit gray / resized to 48x48.")
 
     table = counts.pivot_table(index=["split", "usage"], columns="emotion", values="images",
                                aggfunc="sum", fill_value=0)
@@ -54,9 +61,9 @@ for ingest in ingests.itertuples(index=False):
     if blank:
         st.caption(f"{blank:,} of them are blank frames (see Data quality).")
 
-    if ingest.n_skipped:
+    if _int(ingest.n_skipped):
         st.warning(
-            f"{int(ingest.n_skipped):,} files could not be read and were skipped "
+            f"{_int(ingest.n_skipped):,} files could not be read and were skipped "
             "(unreadable or not an image); everything else was ingested."
         )
         with st.expander("Skipped files and why"):

@@ -177,7 +177,12 @@ def _write(
             ).fetchall()
         }
         next_id = int(con.execute("SELECT coalesce(max(image_id), -1) + 1 FROM images").fetchone()[0])
+        # File size: delete and checkpoint first so the old rows' blocks are free for the new ones
+        # (a forced re-ingest otherwise doubles the file), then append in one transaction (many small
+        # autocommitted appends left the file ~65% larger). Atomicity comes from the private copy.
         con.execute("DELETE FROM images WHERE dataset = ?", [dataset])
+        con.execute("CHECKPOINT")
+        con.execute("BEGIN TRANSACTION")
 
         items: Iterable = iter(source)
         if progress is not None:
@@ -222,6 +227,7 @@ def _write(
                 source.kind, READER_VERSION, n_converted,
             ],
         )
+        con.execute("COMMIT")
         counts = _counts(con, dataset)
     return IngestResult(
         "ingested", dataset, source.path, sha, source.layout, source.kind, n_images, counts,

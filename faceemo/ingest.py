@@ -141,7 +141,7 @@ def ingest(
     Raises DataError on bad input; the warehouse then keeps its previous state.
     """
     db = resolve_db(db)
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), datetime.now()
     with open_source(path) as source:
         sha = source.fingerprint()
         current = _current_ingest(db, dataset)
@@ -160,14 +160,13 @@ def ingest(
                 n_converted=int(current["n_converted"] or 0), seconds=time.perf_counter() - started,
                 ingest_id=int(current["ingest_id"]), db=db,
             )
-        return _write(source, sha, db, dataset, progress, batch_size, started)
+        return _write(source, sha, db, dataset, progress, batch_size, started, started_at)
 
 
 def _write(
     source: Source, sha: str, db: Path, dataset: str,
-    progress: Callable[..., Iterable] | None, batch_size: int, started: float,
+    progress: Callable[..., Iterable] | None, batch_size: int, started: float, started_at: datetime,
 ) -> IngestResult:
-    started_at = datetime.now()
     with warehouse.writing(db) as con:
         ingest_id = int(con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()[0])
         # Unchanged faces keep their id; new ones get ids above every id ever used in this warehouse.
@@ -220,9 +219,10 @@ def _write(
         con.execute(
             "INSERT INTO ingests (ingest_id, dataset, source_path, source_sha256, source_bytes, layout, "
             "started_at, finished_at, n_images, n_skipped, skipped, source_kind, reader_version, "
-            "n_converted) VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
+            "n_converted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 ingest_id, dataset, str(source.path), sha, source.size_bytes(), source.layout, started_at,
+                datetime.now(),  # not SQL now(): that is the transaction's start
                 n_images, len(skipped), json.dumps([{"file": s.file, "reason": s.reason} for s in skipped]),
                 source.kind, READER_VERSION, n_converted,
             ],

@@ -82,6 +82,10 @@ def test_class_balance_chart_and_table_equal_the_warehouse(images_db):
     assert not app.exception
     frames = chart_frames(app)
     assert len(frames) == 2  # counts and percent
+    for chart in app.get("vega_lite_chart"):  # faceted by usage, the data on the facet (not the layers)
+        spec = json.loads(chart.proto.spec)
+        assert spec["facet"]["column"]["field"] == "usage"
+        assert all("data" not in layer for layer in spec["spec"]["layer"])
     for frame in frames:
         got = frame.set_index(["usage", "emotion"])["images"].sort_index()
         want = truth.set_index(["usage", "emotion"])["n"].sort_index()

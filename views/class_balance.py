@@ -29,8 +29,8 @@ colour = alt.Color(
 )
 
 
-def bars(value: str, title: str, fmt: str) -> alt.FacetChart:
-    base = alt.Chart(counts).encode(
+def bars(value: str, title: str, fmt: str, shared_y: bool) -> alt.FacetChart:
+    base = alt.Chart().encode(  # no data on the layers: the facet carries it, or nothing is split
         x=alt.X("emotion:N", sort=shown, title=None),
         y=alt.Y(f"{value}:Q", title=title),
         color=colour,
@@ -42,9 +42,11 @@ def bars(value: str, title: str, fmt: str) -> alt.FacetChart:
     layered = base.mark_bar() + base.mark_text(dy=-6, fontSize=10).encode(
         text=alt.Text(f"{value}:Q", format=fmt), color=alt.value("#333")
     )
-    return layered.properties(width=220, height=240).facet(
+    chart = layered.properties(width=220, height=240).facet(
         column=alt.Column("usage:N", sort=usages, title=None), data=counts
     )
+    # counts differ 8x between Training and the test usages: each gets its own axis; shares share one
+    return chart if shared_y else chart.resolve_scale(y="independent")
 
 
 st.caption(
@@ -54,16 +56,17 @@ st.caption(
 )
 tab_counts, tab_percent = st.tabs(["Counts", "Percent of usage"])
 with tab_counts:
-    st.altair_chart(bars("images", "faces", ","))
+    st.altair_chart(bars("images", "faces", ",", shared_y=False))
 with tab_percent:
-    st.altair_chart(bars("percent", "% of the usage's faces", ".1f"))
+    st.altair_chart(bars("percent", "% of the usage's faces", ".1f", shared_y=True))
 
 # The same numbers as a table, shaped like the data README: one row per usage and per folder split.
 splits = load("balance_split_counts", dataset=dataset, emotions=emotions)
 by_usage = counts.pivot_table(index="usage", columns="emotion", values="images", aggfunc="sum",
                               fill_value=0).reindex(index=usages, columns=shown, fill_value=0)
+split_order = [s for s in ("train", "valid", "test") if s in set(splits["split"])]
 by_split = splits.pivot_table(index="split", columns="emotion", values="images", aggfunc="sum",
-                              fill_value=0).reindex(columns=shown, fill_value=0)
+                              fill_value=0).reindex(index=split_order, columns=shown, fill_value=0)
 by_split.index = [f"{s} (folder)" for s in by_split.index]
 table = pd.concat([by_usage, by_split])
 table["total"] = table.sum(axis=1)
@@ -96,4 +99,4 @@ for emotion in shown:
         continue
     available = int(in_usage.loc[in_usage["emotion"] == emotion, "images"].sum())
     st.markdown(f"**{DISPLAY_NAMES[emotion]}** — {len(faces)} of {available:,}")
-    face_strip(faces, [f"{u} · {f}" for u, f in zip(faces["usage"], faces["file_name"], strict=True)])
+    face_strip(faces, list(faces["file_name"]))

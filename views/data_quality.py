@@ -55,11 +55,15 @@ else:
                            key=f"quality_page_{kind}")
     shown = groups.iloc[(page - 1) * GROUPS_PER_PAGE: page * GROUPS_PER_PAGE]
     face_strip(shown, [
-        f"#{i} · {n}× · {e} · {u}" + (" · CONFLICT" if c else "")
-        for i, n, e, u, c in zip(shown.index + 1, shown["files"], shown["emotions"], shown["usages"],
-                                 shown["conflicting"], strict=True)
-    ], width=96)
-    st.dataframe(without_pixels(shown).drop(columns=["image_id"]), hide_index=True)
+        f"#{i} · {n}× · {e}" + (" ⚠" if c else "")
+        for i, n, e, c in zip(shown.index + 1, shown["files"], shown["emotions"], shown["conflicting"],
+                              strict=True)
+    ])
+    st.caption("⚠ = the copies carry different labels. The table lists every group's files.")
+    st.dataframe(without_pixels(shown), hide_index=True, column_order=[
+        "files", "splits", "usages", "emotions", "conflicting", "crosses_splits", "blank", "members",
+        "sha256",
+    ])
 
     labels = {
         sha: f"#{i} · {n} files · {e} · {sha[:12]}"
@@ -69,20 +73,20 @@ else:
     chosen = st.selectbox("Look at one group's files", list(labels), format_func=labels.get,
                           key=f"quality_group_{kind}")
     members = load("quality_group_members", dataset=dataset, sha256=chosen)
-    face_strip(members, [f"{s}/{e}/{f} ({u})" for s, e, f, u in zip(
-        members["split"], members["emotion"], members["file_name"], members["usage"], strict=True)])
+    face_strip(members, [f"{e} · {u}" for e, u in zip(members["emotion"], members["usage"], strict=True)])
     st.dataframe(without_pixels(members), hide_index=True)
 
 # --- blank frames -----------------------------------------------------------------------------------
 st.header("Blank or near-constant images")
 blank = load("quality_blank", dataset=dataset, emotions=emotions)
 st.markdown(f"**{len(blank):,} images** have a pixel standard deviation below {BLANK_STD:g} (of 255).")
-face_strip(blank, [f"{s}/{e}/{f}" for s, e, f in zip(blank["split"], blank["emotion"], blank["file_name"],
-                                                      strict=True)])
+face_strip(blank, [f"{e} · {f}" for e, f in zip(blank["emotion"], blank["file_name"], strict=True)])
 with st.expander("The lowest-contrast faces, to judge the threshold"):
     lowest = load("quality_lowest_contrast", dataset=dataset, emotions=emotions, limit=len(blank) + 12)
-    face_strip(lowest, [f"std {sd:.1f} · {e}/{f}" for sd, e, f in zip(
-        lowest["std"], lowest["emotion"], lowest["file_name"], strict=True)])
+    face_strip(lowest, [f"std {sd:.1f} · {e}"
+                        for sd, e in zip(lowest["std"], lowest["emotion"], strict=True)])
+    st.caption("On FER-2013 the blank frames have std 0 and the next lowest face about 43, so the "
+               "threshold is not a close call.")
 
 # --- file-name collisions ---------------------------------------------------------------------------
 st.header("File names shared by different faces")
@@ -92,6 +96,6 @@ st.markdown(
     f"**{n_names:,} file names** are used by more than one face: a file name alone does not identify "
     "a face (split + emotion + file name, or the content hash, does)."
 )
-face_strip(collisions, [f"{s}/{e}/{f}" for s, e, f in zip(
-    collisions["split"], collisions["emotion"], collisions["file_name"], strict=True)], width=96)
+face_strip(collisions, [f"{e} · {f}" for e, f in zip(collisions["emotion"], collisions["file_name"],
+                                                       strict=True)])
 st.dataframe(without_pixels(collisions), hide_index=True)

@@ -23,7 +23,7 @@ def dataset_choice(key: str) -> str:
     return st.selectbox("Data set", names, index=default, key=key)
 
 
-def face_strip(frame: pd.DataFrame, captions: Sequence[str], width: int = 72) -> None:
+def face_strip(frame: pd.DataFrame, captions: Sequence[str], width: int = 96) -> None:
     """The faces of `frame` (a `pixels` BLOB column) in a row that wraps, one caption each."""
     if frame.empty:
         return

@@ -223,3 +223,21 @@ def test_real_archive_again_is_up_to_date(fer_db):
     result = ingest(FER_ARCHIVE, db=fer_db)
     assert result.status == "up-to-date" and result.n_images == 35887
     assert warehouse.file_identity(fer_db) == identity
+
+
+def test_a_warehouse_from_before_the_ingest_details_is_upgraded(db_path):
+    import duckdb
+
+    con = duckdb.connect(str(db_path))  # what the skeleton's 001_images.sql created
+    con.execute("CREATE TABLE schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    con.execute("CREATE TABLE ingests (ingest_id INTEGER PRIMARY KEY, dataset VARCHAR NOT NULL, "
+                "source_path VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL, source_bytes BIGINT, "
+                "layout VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, "
+                "n_images INTEGER NOT NULL, n_skipped INTEGER NOT NULL DEFAULT 0, skipped VARCHAR)")
+    con.execute("INSERT INTO schema_migrations VALUES ('001_images', now())")
+    con.close()
+    with warehouse.writing(db_path):
+        pass
+    columns = {r[0] for r in rows(db_path, "SELECT column_name FROM information_schema.columns "
+                                           "WHERE table_name = 'ingests'")}
+    assert {"source_kind", "reader_version", "n_converted"} <= columns

@@ -176,3 +176,27 @@ def test_overview_on_fer2013(fer_env):
     assert "18b836746e820e4407c22cc447d98809391d6383b75c8a38045e6af82ac74b91" in all_text(app)
     tables = json.dumps([list(df.value.columns) for df in app.dataframe])
     assert "rows" in tables
+
+
+def test_open_dashboard_sees_a_new_ingest_on_its_next_rerun(tmp_path, db_path):
+    ingest(write_zip(tmp_path / "a.zip", fer_files(per_class=1)), db=db_path)
+    app = open_page("views/overview.py")
+    assert metric(app, "Faces") == "14"
+    # a pipeline publishes a new warehouse while the page is open
+    ingest(write_zip(tmp_path / "b.zip", fer_files(per_class=3)), db=db_path)
+    app.run()
+    assert not app.exception and metric(app, "Faces") == "42"
+
+
+def test_several_data_sets_get_a_selector(tmp_path, db_path):
+    ingest(write_zip(tmp_path / "a.zip", fer_files(per_class=1)), db=db_path)
+    ingest(write_zip(tmp_path / "m.zip", fer_files(splits=("train", "valid", "test"), per_class=2)),
+           db=db_path, dataset="mma")
+    app = open_page("views/class_balance.py")
+    assert app.selectbox(key="balance_dataset").value == "fer2013"
+    assert app.dataframe[0].value["total"].iloc[0] == 7
+    app.selectbox(key="balance_dataset").set_value("mma").run()
+    table = app.dataframe[0].value.set_index("usage / split")
+    assert table.loc["valid (folder)", "total"] == 14 and table.loc["Training", "total"] == 14
+    overview = open_page("views/overview.py")
+    assert [h.value for h in overview.header][:2] == ["Data set `fer2013`", "Data set `mma`"]

@@ -13,11 +13,8 @@ CREATE TABLE IF NOT EXISTS ingests (
     finished_at    TIMESTAMP NOT NULL,
     n_images       INTEGER NOT NULL,
     n_skipped      INTEGER NOT NULL DEFAULT 0,
-    skipped        VARCHAR,                   -- JSON list of {file, reason}
-    source_kind    VARCHAR,                   -- 'zip' | 'folder' | 'file'
-    reader_version INTEGER,                   -- faceemo.readers.READER_VERSION that read it
-    n_converted    INTEGER                    -- images converted to gray and/or resized to 48x48
-);
+    skipped        VARCHAR                   -- JSON list of {file, reason}
+);                                            -- (more columns in 010_ingest_details.sql)
 
 CREATE TABLE IF NOT EXISTS images (
     image_id    INTEGER PRIMARY KEY,         -- kept across re-ingests for unchanged faces

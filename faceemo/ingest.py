@@ -66,7 +66,12 @@ def _current_ingest(db: Path, dataset: str) -> dict | None:
         df = warehouse.query(con, "overview_latest_ingest", dataset=dataset)
     finally:
         con.close()
-    return None if df.empty else df.iloc[0].to_dict()
+    if df.empty:
+        return None
+    row = df.iloc[0].to_dict()
+    for column in ("reader_version", "n_converted", "n_images", "rows_now", "ingest_id"):
+        row[column] = None if pd.isna(row[column]) else int(row[column])  # NULL in older rows
+    return row
 
 
 def _counts(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
@@ -132,7 +137,7 @@ def ingest(
     db: str | Path | None = None,
     dataset: str = DEFAULT_DATASET,
     force: bool = False,
-    progress: Callable[[Iterable], Iterable] | None = None,
+    progress: Callable[[Iterable, int | None], Iterable] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> IngestResult:
     """Read `path` (zip, folder or CSV) into the warehouse `db` as data set `dataset`.
@@ -156,16 +161,17 @@ def ingest(
                 con.close()
             return IngestResult(
                 "up-to-date", dataset, source.path, sha, source.layout, source.kind,
-                int(current["n_images"]), counts, skipped=json_skipped(current["skipped"]),
-                n_converted=int(current["n_converted"] or 0), seconds=time.perf_counter() - started,
-                ingest_id=int(current["ingest_id"]), db=db,
+                current["n_images"], counts, skipped=json_skipped(current["skipped"]),
+                n_converted=current["n_converted"] or 0, seconds=time.perf_counter() - started,
+                ingest_id=current["ingest_id"], db=db,
             )
         return _write(source, sha, db, dataset, progress, batch_size, started, started_at)
 
 
 def _write(
     source: Source, sha: str, db: Path, dataset: str,
-    progress: Callable[..., Iterable] | None, batch_size: int, started: float, started_at: datetime,
+    progress: Callable[[Iterable, int | None], Iterable] | None, batch_size: int,
+    started: float, started_at: datetime,
 ) -> IngestResult:
     with warehouse.writing(db) as con:
         ingest_id = int(con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()[0])

@@ -153,9 +153,6 @@ class Source:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def describe(self) -> str:
-        return f"{self.layout} ({self.kind}) {self.path}"
-
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
@@ -272,6 +269,7 @@ class _ImageFolders(Source):
         yield from skipped
         seen: dict[tuple[str, str, str], str] = {}
         n_faces = 0
+        first_problem = skipped[0] if skipped else None
         for split, emotion, entry in plan:
             file_name = entry.parts[-1]
             key = (split, emotion, file_name)
@@ -281,13 +279,16 @@ class _ImageFolders(Source):
             seen[key] = entry.rel
             try:
                 data = self._read(entry)
-            except OSError as exc:
-                yield Skipped(entry.rel, f"cannot read the file ({exc.strerror or exc})")
-                continue
-            try:
                 pixels, width, height = decode_image(data)
+            except OSError as exc:
+                problem = Skipped(entry.rel, f"cannot read the file ({exc.strerror or exc})")
             except ValueError as exc:
-                yield Skipped(entry.rel, str(exc))
+                problem = Skipped(entry.rel, str(exc))
+            else:
+                problem = None
+            if problem is not None:
+                first_problem = first_problem or problem
+                yield problem
                 continue
             n_faces += 1
             yield Face(
@@ -296,9 +297,10 @@ class _ImageFolders(Source):
                 pixels=pixels, source_width=width, source_height=height,
             )
         if n_faces == 0:
+            example = f"{first_problem.file}: {first_problem.reason}" if first_problem else "none"
             raise DataError(
                 f"no readable image in {self.path}: all {len(plan) + len(skipped)} files were skipped "
-                f"(e.g. {(skipped or [Skipped(plan[0][2].rel, '')])[0].file})"
+                f"(e.g. {example})"
             )
 
 
@@ -312,7 +314,7 @@ class ZipImageFolders(_ImageFolders):
     def _entries(self) -> list[_Entry]:
         return [
             _Entry(
-                tuple(PurePosixPath(info.filename).parts),
+                tuple(PurePosixPath(info.filename.replace("\\", "/")).parts),  # zips made on Windows
                 lambda info=info: self.archive.read(info),
                 is_dir=info.is_dir(),
             )

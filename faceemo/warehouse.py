@@ -156,6 +156,12 @@ def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pd.Dat
     sql = query_sql(name)
     cursor = con.cursor()  # one cursor per query: a shared connection is used from several threads
     try:
+        # A cursor starts in the default catalog, not the one `connect_readonly` switched to with USE.
+        attached = cursor.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'warehouse'"
+        ).fetchone()[0]
+        if attached:
+            cursor.execute("USE warehouse")
         return cursor.execute(sql, params or None).df()
     finally:
         cursor.close()

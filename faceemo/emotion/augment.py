@@ -20,7 +20,12 @@ class RandomAffine(layers.Layer):
     """Per-face random rotation, zoom and shift about the centre, one bilinear resample."""
 
     def __init__(
-        self, rotation_deg: float = 10.0, zoom: float = 0.2, shift: float = 0.1, seed: int | None = None, **kwargs
+        self,
+        rotation_deg: float = 10.0,
+        zoom: float = 0.2,
+        shift: float = 0.1,
+        seed: int | None = None,
+        **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.rotation_deg, self.zoom, self.shift, self.seed = rotation_deg, zoom, shift, seed
@@ -56,7 +61,10 @@ class RandomAffine(layers.Layer):
     def get_config(self) -> dict:
         return {
             **super().get_config(),
-            "rotation_deg": self.rotation_deg, "zoom": self.zoom, "shift": self.shift, "seed": self.seed,
+            "rotation_deg": self.rotation_deg,
+            "zoom": self.zoom,
+            "shift": self.shift,
+            "seed": self.seed,
         }
 
 
@@ -68,7 +76,9 @@ def augmenter(seed: int = 0, strength: float = 1.0) -> keras.Sequential:
         [
             layers.RandomFlip("horizontal", seed=seed),
             RandomAffine(10.0 * strength, 0.2 * strength, 0.1 * strength, seed=seed + 1),
-            layers.RandomErasing(factor=min(0.5, 0.5 * strength), scale=(0.02, 0.25), value_range=(0, 255), seed=seed + 2),
+            layers.RandomErasing(
+                factor=min(0.5, 0.5 * strength), scale=(0.02, 0.25), value_range=(0, 255), seed=seed + 2
+            ),
         ],
         name="augment",
     )

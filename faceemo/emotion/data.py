@@ -193,3 +193,8 @@ def class_weights(labels: np.ndarray, power: float = 0.5) -> np.ndarray:
     weights = np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** power, 0.0)
     weights /= (weights[labels]).mean()
     return weights.astype(np.float32)
+
+
+def face_from_blob(blob: bytes) -> np.ndarray:
+    """A warehouse `pixels` BLOB as a uint8 48x48 image."""
+    return np.frombuffer(blob, dtype=np.uint8).reshape(48, 48)

@@ -237,7 +237,9 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
             )
             val_data = None
             if val_faces is not None and len(val_faces):
-                val_data = FaceBatches(val_faces.pixels, val_faces.labels, max(config.batch_size, 256))
+                val_data = FaceBatches(
+                    val_faces.pixels, val_faces.labels, max(config.batch_size, 256), multiple_of=replicas
+                )
             verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
             if state["epochs_done"] < config.epochs and state.get("wait", 0) < config.early_stop_patience:
                 model.fit(

@@ -3,6 +3,9 @@
 Reads the warehouse `images` table, or a pack from `export-pack` (for machines without the warehouse).
 Writes models/<name>.keras (+ .json sidecar + .md card), checkpoints for --resume, and, when a warehouse
 is at hand, the model row, the run and its per-epoch history.
+
+`python -m pipelines.train_emotion ...` runs this step alone, without importing the other steps: the
+GPU machine has no DuckDB, and a pack run needs only Keras, its backend and numpy.
 """
 
 from __future__ import annotations
@@ -287,3 +290,23 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """This step alone: `python -m pipelines.train_emotion [options]`."""
+    from faceemo.errors import FaceemoError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.train_emotion", description=__doc__.splitlines()[0]
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except FaceemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -34,8 +34,8 @@ def device_count(mode: str) -> int:
 
 
 def _jax_devices() -> list[str]:
-    devices = keras.distribution.list_devices("gpu") or keras.distribution.list_devices("cpu")
-    return devices
+    # the default platform's devices: every GPU when there is one, else the (possibly split) CPU
+    return keras.distribution.list_devices()
 
 
 @contextlib.contextmanager

@@ -68,11 +68,12 @@ def vgg_fer(width: int = 64, head_units: int | None = None, dropout: float = 0.5
     width, 2w, 4w, 8w (64 -> 512 at full width), max-pool after each block, then two dense layers.
 
     `width` scales every layer so a narrower variant can be trained on a CPU; `head_units` defaults
-    to 16 x width (1024 at full width: ~10.5M parameters, ~21 MB as float16).
+    to 16 x width capped at 512 (full width: ~7.3M parameters, ~14 MiB as float16 - under the 16 MiB
+    a file may have to come back from the GPU machine, and the 30 MB the repo ships).
     """
     if width < 4:
         raise ModelError(f"vgg_fer width must be at least 4, got {width}")
-    head_units = head_units or 16 * width
+    head_units = head_units or min(16 * width, 512)
     inputs = _input()
     x = layers.Rescaling(1 / 255.0, name="rescale")(inputs)
     for block, filters in enumerate((width, 2 * width, 4 * width, 8 * width), start=1):

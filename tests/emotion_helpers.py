@@ -4,6 +4,10 @@ trained, evaluated tiny model (for the Models page)."""
 from __future__ import annotations
 
 import argparse
+import atexit
+import functools
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -42,24 +46,44 @@ def train_args(**overrides) -> argparse.Namespace:
     return args
 
 
-def make_models_warehouse(db: Path, models: Path, tta: bool = False) -> str:
-    """A generated images warehouse plus a tiny vgg_fer trained on it (1 epoch), saved in `models`
-    with its card, registered with its history, and evaluated. Returns the model id."""
+@functools.cache
+def _trained_template() -> Path:
+    """Once per test process: a generated warehouse with a tiny vgg_fer trained on it (2 epochs), saved
+    with its card, registered with its history, and evaluated with and without TTA."""
+    import os
+
     from pipelines import evaluate, train_emotion
 
+    root = Path(tempfile.mkdtemp(prefix="faceemo-emotion-template-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    db, models = root / "faceemo.duckdb", root / "models"
+    models.mkdir()
     make_images_warehouse(db, per_class=6)
     args = train_args(
-        width=4,
-        epochs=2,
-        batch_size=16,
-        db=str(db),
-        out=str(models),
-        name="emotion_tiny",
-        checkpoint_dir=str(models.parent / "ckpt"),
-        float16="no",
+        width=4, epochs=2, batch_size=16, db=str(db), out=str(models), name="emotion_tiny",
+        checkpoint_dir=str(root / "ckpt"), float16="no",
     )
     assert train_emotion.run(args) == 0
     (models / "production.json").write_text('{"emotion": "emotion_tiny"}\n')
-    eval_args = argparse.Namespace(model=None, tta=tta, force=False, batch_size=64, db=str(db))
-    assert evaluate.run(eval_args) == 0
+    previous = os.environ.get("FACEEMO_MODELS")
+    os.environ["FACEEMO_MODELS"] = str(models)
+    try:
+        eval_args = argparse.Namespace(model=None, tta=True, force=False, batch_size=64, db=str(db))
+        assert evaluate.run(eval_args) == 0
+    finally:
+        if previous is None:
+            os.environ.pop("FACEEMO_MODELS")
+        else:
+            os.environ["FACEEMO_MODELS"] = previous
+    return root
+
+
+def make_models_warehouse(db: Path, models: Path) -> str:
+    """Copy the trained template into `db` and the folder `models`: a warehouse with one tiny trained
+    model (its row, run, 2-epoch history, plain and TTA predictions and metrics). Returns the model id."""
+    template = _trained_template()
+    shutil.copy2(template / "faceemo.duckdb", db)
+    models.mkdir(parents=True, exist_ok=True)
+    for path in (template / "models").iterdir():
+        shutil.copy2(path, models / path.name)
     return "emotion_tiny"

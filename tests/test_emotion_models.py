@@ -18,7 +18,7 @@ from tests.emotion_helpers import drawn_faces
 
 # Small enough for a 2-core CPU: vgg_fer narrowed, xception at its minimum size on a handful of faces.
 TINY = {
-    "study_cnn": ({}, 3),
+    "study_cnn": ({}, 1),
     "vgg_fer": ({"width": 4}, 3),
     "xception": ({"image_size": 71}, 1),
 }

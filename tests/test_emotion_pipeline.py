@@ -43,7 +43,7 @@ def test_train_then_evaluate_into_the_warehouse(db_path, models, capsys) -> None
     assert {"PublicTest", "PrivateTest"} == set(meta["metrics"])
     assert meta["backend"] == "tensorflow" and meta["device"]
     card = (models / f"{model_id}.md").read_text()
-    assert "PrivateTest" in card and "train-emotion" not in card or "Command" in card
+    assert "| PrivateTest | report (held out) |" in card and "## Training" in card
     # the model row, the run and its history (2 epochs x metrics)
     assert _rows(db_path, "SELECT architecture, params FROM models") == [("vgg_fer", meta["params"])]
     assert _rows(db_path, "SELECT count(DISTINCT epoch) FROM history")[0][0] == 2
@@ -70,7 +70,7 @@ def test_train_then_evaluate_into_the_warehouse(db_path, models, capsys) -> None
     assert "up to date" in capsys.readouterr().err
     args.force = True
     assert evaluate.run(args) == 0
-    assert _rows(db_path, "SELECT count(*) FROM predictions")[0][0] == n_test
+    assert _rows(db_path, "SELECT count(*) FROM predictions WHERE NOT tta")[0][0] == n_test
     assert _rows(db_path, "SELECT count(*) FROM models")[0][0] == 1
 
 
@@ -89,7 +89,7 @@ def test_evaluate_noop_imports_no_tensorflow(db_path, models) -> None:
 
 
 def test_evaluate_tta_and_a_new_model_file(db_path, models, capsys) -> None:
-    model_id = make_models_warehouse(db_path, models, tta=True)
+    model_id = make_models_warehouse(db_path, models)
     assert _rows(db_path, "SELECT count(DISTINCT tta) FROM predictions")[0][0] == 2
     assert _rows(db_path, "SELECT count(*) FROM evaluations")[0][0] == 2
     # a changed model file (same id) is re-evaluated and re-registered

@@ -20,9 +20,7 @@ def evaluated(tmp_path_factory):
     root = tmp_path_factory.mktemp("models_view")
     models = root / "models"
     models.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FACEEMO_MODELS", str(models))
-        model_id = make_models_warehouse(root / "faceemo.duckdb", models, tta=True)
+    model_id = make_models_warehouse(root / "faceemo.duckdb", models)
     return root / "faceemo.duckdb", models, model_id
 
 

@@ -41,17 +41,17 @@ table = pd.DataFrame(
     {
         "model": models["model_id"],
         "architecture": models["architecture"],
-        "params": models["params"],
-        "size (MiB)": (models["file_bytes"] / 2**20).round(2),
-        "backend": models["backend"],
-        "device": models["device"],
-        "epochs": models["epochs"],
-        "train (min)": (models["train_seconds"] / 60).round(1),
         "PublicTest acc": models["public_accuracy"],
-        "PublicTest macro-F1": models["public_macro_f1"],
         "PrivateTest acc": models["private_accuracy"],
+        "PublicTest macro-F1": models["public_macro_f1"],
         "PrivateTest macro-F1": models["private_macro_f1"],
         "PrivateTest acc (TTA)": models["private_accuracy_tta"],
+        "params": models["params"],
+        "size (MiB)": (models["file_bytes"] / 2**20).round(2),
+        "epochs": models["epochs"],
+        "train (min)": (models["train_seconds"] / 60).round(1),
+        "backend": models["backend"],
+        "device": models["device"],
     }
 )
 pct = st.column_config.NumberColumn(format="percent")
@@ -94,7 +94,7 @@ else:
             alt.Chart(part)
             .mark_line(point=True)
             .encode(
-                x=alt.X("epoch:Q", title="epoch"),
+                x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(format="d", tickMinStep=1)),
                 y=alt.Y("value:Q", title=quantity, scale=alt.Scale(zero=False)),
                 color=alt.Color("split:N", title=None),
                 tooltip=["epoch", "split", alt.Tooltip("value:Q", format=".4f")],
@@ -201,12 +201,29 @@ st.dataframe(
 # --- misclassified faces --------------------------------------------------------------------------------
 st.subheader("Misclassified faces")
 a, b = st.columns(2)
-true_emotion = a.selectbox("True emotion", emotions, format_func=DISPLAY_NAMES.get, key="mis_true")
-others = [e for e in emotions if e != true_emotion]
-if not others:
+if len(emotions) < 2:
     st.info("Select at least two emotions in the sidebar to browse mistakes.")
     st.stop()
-predicted_emotion = b.selectbox("Predicted as", others, format_func=DISPLAY_NAMES.get, key="mis_pred")
+# start on the most frequent confusion among the selected emotions
+mistakes = confusion[confusion["true_label"] != confusion["predicted_label"]].sort_values(
+    "n", ascending=False
+)
+top_true, top_pred = (
+    (EMOTIONS[mistakes["true_label"].iloc[0]], EMOTIONS[mistakes["predicted_label"].iloc[0]])
+    if len(mistakes) and mistakes["n"].iloc[0] > 0
+    else (emotions[0], emotions[1])
+)
+true_emotion = a.selectbox(
+    "True emotion", emotions, index=emotions.index(top_true), format_func=DISPLAY_NAMES.get, key="mis_true"
+)
+others = [e for e in emotions if e != true_emotion]
+predicted_emotion = b.selectbox(
+    "Predicted as",
+    others,
+    index=others.index(top_pred) if top_pred in others else 0,
+    format_func=DISPLAY_NAMES.get,
+    key="mis_pred",
+)
 wrong = load(
     "models_misclassified",
     model_id=model_id,

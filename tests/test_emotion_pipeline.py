@@ -167,3 +167,44 @@ def test_train_errors(db_path, models, capsys) -> None:
     assert "invalid choice" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train-emotion", "--model-arch", "vgg_fer", "--optimizer", "rmsprop"])
+
+
+BLOCKED_RUN = """
+import importlib.abc, runpy, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("duckdb", "pandas", "streamlit", "cv2"):
+            raise ImportError(name + " is not installed on the GPU machine")
+sys.meta_path.insert(0, Block())
+sys.argv = ["train_emotion"] + sys.argv[1:]
+runpy.run_module("pipelines.train_emotion", run_name="__main__")
+"""
+
+
+def test_pack_run_needs_no_duckdb_nor_pandas(images_db, tmp_path) -> None:
+    """What the GPU machine runs: the standalone step on a pack, with DuckDB and pandas unimportable."""
+    pack = tmp_path / "faces.npz"
+    assert main(["export-pack", "--out", str(pack)]) == 0
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-c",
+        BLOCKED_RUN,
+        "--model-arch",
+        "vgg_fer",
+        "--width",
+        "4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--pack",
+        str(pack),
+        "--out",
+        str(out),
+        "--checkpoint-dir",
+        str(tmp_path / "ck"),
+    ]
+    done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (out / "emotion_vgg_fer_w4.keras").exists() and (out / "emotion_vgg_fer_w4.md").exists()

@@ -119,6 +119,17 @@ def _load_faces(args: argparse.Namespace):
     return faces, source
 
 
+def _command(args: argparse.Namespace, backend: str) -> str:
+    """The command line that produced this run, for the model card ('' when called from Python)."""
+    if getattr(args, "_standalone", False):
+        line = "python -m pipelines.train_emotion " + shlex.join(sys.argv[1:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "train-emotion":
+        line = "python -m pipelines train-emotion " + shlex.join(sys.argv[2:])
+    else:
+        return ""
+    return (f"KERAS_BACKEND={backend} " if backend != "tensorflow" else "") + line
+
+
 def run(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
         raise ModelError("--epochs and --batch-size must be at least 1, --limit at least 0")
@@ -239,9 +250,7 @@ def run(args: argparse.Namespace) -> int:
         "float16_check": f16_check,
         "metrics": scores,
         "run_id": run_id,
-        "command": "python -m pipelines train-emotion " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-        if len(sys.argv) > 1 and sys.argv[1] == "train-emotion"
-        else "",
+        "command": _command(args, keras.backend.backend()),
         "config": config_dict,
         "data": {
             "train_faces": len(training),
@@ -301,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    args._standalone = argv is None  # the card records sys.argv
     try:
         return run(args)
     except FaceemoError as exc:

@@ -81,6 +81,22 @@ def test_time_budget_checkpoint_and_resume(tmp_path) -> None:
     assert second.seconds >= first.seconds
 
 
+def test_batches_full_when_training_padded_when_evaluating() -> None:
+    from faceemo.emotion.batches import FaceBatches
+
+    faces = drawn_faces(3)  # 21 faces
+    fit = FaceBatches(faces.pixels, faces.labels, 8, shuffle=True, sample_weights=np.ones(7, np.float32) * 2)
+    assert len(fit) == 2  # full batches only
+    x, y, w = fit[1]
+    assert x.shape == (8, 48, 48, 1) and x.dtype == np.float32 and y.shape == (8, 7) and (w == 2).all()
+    ev = FaceBatches(faces.pixels, faces.labels, 8, multiple_of=3)
+    assert len(ev) == 3
+    x, y, w = ev[2]  # 5 faces padded to 6 with one blank, weight 0
+    assert x.shape[0] == 6 and w.tolist() == [1, 1, 1, 1, 1, 0] and y[-1].sum() == 0
+    seen = np.concatenate([ev[i][1][ev[i][2] > 0].argmax(1) for i in range(len(ev))])
+    assert np.array_equal(seen, faces.labels)  # every face once, in order
+
+
 def test_augmentation_is_identity_at_inference_and_changes_faces_in_training() -> None:
     x = drawn_faces(1).x()
     block = augmenter(seed=1)

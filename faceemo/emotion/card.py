@@ -53,6 +53,16 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f}%"
 
 
+def _augmentation(strength: float) -> str:
+    if strength <= 0:
+        return "no augmentation"
+    return (
+        f"augmentation (strength {strength:g}): mirror, rotation ±{10 * strength:.3g}°, "
+        f"zoom ±{20 * strength:.3g}%, shift ±{10 * strength:.3g}%, "
+        f"random erasing p={min(0.5, 0.5 * strength):.2g}"
+    )
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """The markdown card of a trained emotion model, from its sidecar metadata."""
     metrics = meta.get("metrics", {})
@@ -119,8 +129,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"- optimizer {meta['config'].get('optimizer')} lr {meta['config'].get('learning_rate')}, "
         f"batch {meta['config'].get('batch_size')}, label smoothing {meta['config'].get('label_smoothing')}, "
         f"class weights {meta['config'].get('class_weights')}, "
-        f"augmentation strength {meta['config'].get('augment')} "
-        "(flip, shift, rotation ±10°, zoom, random erasing), mixed precision "
+        f"{_augmentation(float(meta['config'].get('augment') or 0))}, mixed precision "
         f"{meta['config'].get('mixed_precision')}, distribute {meta['config'].get('distribute')}",
         f"- training faces: {meta.get('data', {}).get('train_faces')} "
         f"(dropped {meta.get('data', {}).get('dropped_blank', 0)} blank frames and "

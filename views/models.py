@@ -239,7 +239,8 @@ if wrong.empty:
         f"{DISPLAY_NAMES[predicted_emotion].lower()}."
     )
 else:
-    st.caption(f"{len(wrong)} face(s), most confident mistakes first (confidence · file).")
+    shown = f"the {len(wrong)} most confident" if len(wrong) == 48 else f"{len(wrong)}"
+    st.caption(f"Showing {shown} mistake(s), most confident first (confidence · file).")
     st.image(
         [face_from_blob(blob) for blob in wrong["pixels"]],
         caption=[

@@ -133,7 +133,7 @@ class Selector(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = dict(logs or {})
         s = self.state
-        lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        lr = float(keras.ops.convert_to_numpy(keras.ops.multiply(self.model.optimizer.learning_rate, 1.0)))
         epoch_seconds = time.monotonic() - self._epoch_start
         row = {"epoch": epoch + 1, "lr": lr, "seconds": epoch_seconds}
         row.update({k: float(v) for k, v in logs.items() if k != "learning_rate"})

@@ -16,6 +16,10 @@ from faceemo.emotion.training import TrainConfig, train
 from faceemo.errors import ModelError
 from tests.emotion_helpers import drawn_faces
 
+# Keras 3.15 on TensorFlow converts variables with np.array(x) internally (numpy 2 deprecation noise).
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
+
 # Small enough for a 2-core CPU: vgg_fer narrowed, xception at its minimum size on a handful of faces.
 TINY = {
     "study_cnn": ({}, 1),

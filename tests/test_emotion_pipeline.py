@@ -17,6 +17,9 @@ from pipelines.__main__ import main
 from tests.emotion_helpers import make_models_warehouse
 from tests.factories import make_images_warehouse
 
+# Keras 3.15 on TensorFlow converts variables with np.array(x) internally (numpy 2 deprecation noise).
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
 
 @pytest.fixture
 def models(tmp_path, monkeypatch):
@@ -171,6 +174,7 @@ def test_train_errors(db_path, models, capsys) -> None:
 
 BLOCKED_RUN = """
 import importlib.abc, runpy, sys
+
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name.split(".")[0] in ("duckdb", "pandas", "streamlit", "cv2"):

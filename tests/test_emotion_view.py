@@ -11,6 +11,10 @@ from tests.emotion_helpers import make_models_warehouse
 from tests.factories import make_images_warehouse
 from tests.pages_helpers import all_text, open_page
 
+# Keras 3.15 on TensorFlow converts variables with np.array(x) internally (numpy 2 deprecation noise).
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
+
 PAGE = "views/models.py"
 
 

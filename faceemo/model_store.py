@@ -107,9 +107,15 @@ def _load(path: str, mtime_ns: int):
     import keras  # heavy: imported on first use only
 
     try:
-        return keras.models.load_model(path, compile=False)
+        model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # corrupt or foreign file: say which one
         raise ModelError(f"cannot load model file {path}: {exc}") from exc
+    if any(str(w.dtype) == "float16" for w in model.weights):
+        # Stored as float16 to halve the file; computed in float32 (fast and exact enough on any CPU).
+        from faceemo.emotion.storage import with_dtype
+
+        model = with_dtype(model, "float32")
+    return model
 
 
 def load_keras_model(info: ModelInfo):

@@ -1,6 +1,250 @@
-"""Models page (placeholder until its issue lands)."""
+"""Models page: emotion models, their training curves, confusion matrices, per-class metrics and the
+faces they got wrong. Reads the warehouse only (rows written by train-emotion and evaluate)."""
 
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
+from faceemo.emotion.data import face_from_blob
+from faceemo.labels import DISPLAY_NAMES, EMOTIONS
+from faceemo.paths import models_dir
+from views.common import load, require_images, selected_emotions
+
+EVALUATE = "python -m pipelines evaluate"
+TRAIN = "python -m pipelines train-emotion --model-arch vgg_fer"
+
 st.title("Models")
-st.info("This page is not built yet.")
+require_images()
+
+models = load("models_list")
+if models.empty:
+    st.info("No emotion model is registered in the warehouse yet.")
+    st.markdown("Register and evaluate the committed models (`models/`), or train one first:")
+    st.code(f"{EVALUATE}\n{TRAIN}")
+    st.stop()
+
+
+def _production_id() -> str | None:
+    try:
+        return json.loads((models_dir() / "production.json").read_text()).get("emotion")
+    except (OSError, ValueError):
+        return None
+
+
+# --- the models table --------------------------------------------------------------------------------
+st.subheader("Emotion models")
+table = pd.DataFrame(
+    {
+        "model": models["model_id"],
+        "architecture": models["architecture"],
+        "PublicTest acc": models["public_accuracy"],
+        "PrivateTest acc": models["private_accuracy"],
+        "PublicTest macro-F1": models["public_macro_f1"],
+        "PrivateTest macro-F1": models["private_macro_f1"],
+        "PrivateTest acc (TTA)": models["private_accuracy_tta"],
+        "params": models["params"],
+        "size (MiB)": (models["file_bytes"] / 2**20).round(2),
+        "epochs": models["epochs"],
+        "train (min)": (models["train_seconds"] / 60).round(1),
+        "backend": models["backend"],
+        "device": models["device"],
+    }
+)
+pct = st.column_config.NumberColumn(format="percent")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={c: pct for c in table.columns if "acc" in c or "F1" in c},
+)
+st.caption(
+    "Protocol: fit on Training, select on PublicTest, report PrivateTest (the held-out figure). "
+    "TTA = mean of 12 views (face + 4 corner crops + centre crop, each mirrored)."
+)
+
+ids = list(models["model_id"])
+production = _production_id()
+default = ids.index(production) if production in ids else 0
+model_id = (
+    st.selectbox("Model", ids, index=default, help="Models registered in the warehouse")
+    if len(ids) > 1
+    else ids[0]
+)
+row = models.set_index("model_id").loc[model_id]
+
+# --- training curves ----------------------------------------------------------------------------------
+st.subheader("Training curves")
+history = load("models_history", model_id=model_id)
+if history.empty:
+    st.info(f"No training history for `{model_id}` in the warehouse.")
+else:
+    history = history[history["metric"].isin(["accuracy", "val_accuracy", "loss", "val_loss"])].copy()
+    history["split"] = history["metric"].map(
+        lambda m: "PublicTest (val)" if m.startswith("val_") else "Training"
+    )
+    history["quantity"] = history["metric"].str.replace("val_", "", regex=False)
+    cols = st.columns(2)
+    for col, quantity in zip(cols, ("accuracy", "loss"), strict=True):
+        part = history[history["quantity"] == quantity]
+        chart = (
+            alt.Chart(part)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(format="d", tickMinStep=1)),
+                y=alt.Y("value:Q", title=quantity, scale=alt.Scale(zero=False)),
+                color=alt.Color("split:N", title=None),
+                tooltip=["epoch", "split", alt.Tooltip("value:Q", format=".4f")],
+            )
+            .properties(height=260, title=quantity)
+        )
+        col.altair_chart(chart, width="stretch")
+
+# --- evaluation -----------------------------------------------------------------------------------------
+if not row["evaluated"]:
+    st.info(f"`{model_id}` has no predictions yet. Evaluate it:")
+    st.code(f"{EVALUATE} --model {model_id}")
+    st.stop()
+
+emotions = selected_emotions()
+if not emotions:
+    st.warning("No emotion selected in the sidebar filter.")
+    st.stop()
+labels = [EMOTIONS.index(e) for e in emotions]
+
+left, middle, right = st.columns(3)
+usage = left.radio("Split", ["PrivateTest", "PublicTest"], horizontal=True, help="PrivateTest is held out")
+tta = middle.toggle(
+    "Test-time augmentation",
+    value=False,
+    disabled=not row["has_tta"],
+    help=None if row["has_tta"] else f"Run `{EVALUATE} --tta` to add TTA predictions",
+)
+normalise = right.toggle(
+    "Row-normalised", value=True, help="Share of each true emotion (recall on the diagonal)"
+)
+
+st.subheader(f"Confusion matrix — {usage}{' (TTA)' if tta else ''}")
+confusion = load("models_confusion", model_id=model_id, usage=usage, tta=bool(tta))
+grid = pd.MultiIndex.from_product(
+    [range(len(EMOTIONS)), range(len(EMOTIONS))], names=["true_label", "predicted_label"]
+)
+confusion = (
+    confusion.set_index(["true_label", "predicted_label"])["n"].reindex(grid, fill_value=0).reset_index()
+)
+confusion["row_share"] = confusion["n"] / confusion.groupby("true_label")["n"].transform("sum").replace(0, 1)
+confusion = confusion[confusion["true_label"].isin(labels) & confusion["predicted_label"].isin(labels)].copy()
+confusion["true"] = confusion["true_label"].map(lambda i: DISPLAY_NAMES[EMOTIONS[i]])
+confusion["predicted"] = confusion["predicted_label"].map(lambda i: DISPLAY_NAMES[EMOTIONS[i]])
+value, fmt = ("row_share", ".0%") if normalise else ("n", "d")
+order = [DISPLAY_NAMES[e] for e in emotions]
+base = alt.Chart(confusion).encode(
+    x=alt.X("predicted:N", sort=order, title="predicted"),
+    y=alt.Y("true:N", sort=order, title="true"),
+)
+heat = base.mark_rect().encode(
+    color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues"), title="share" if normalise else "faces"),
+    tooltip=["true", "predicted", "n", alt.Tooltip("row_share:Q", format=".1%", title="share of true")],
+)
+text = base.mark_text(fontSize=12).encode(
+    text=alt.Text(f"{value}:Q", format=fmt),
+    color=alt.condition(
+        f"datum.{value} > {0.5 if normalise else confusion['n'].max() / 2}",
+        alt.value("white"),
+        alt.value("black"),
+    ),
+)
+st.altair_chart((heat + text).properties(height=380), width="stretch")
+
+# --- per-class metrics ----------------------------------------------------------------------------------
+st.subheader("Per-class precision, recall and F1")
+metrics = load("models_metrics", model_id=model_id)
+metrics = metrics[(metrics["usage"] == usage) & (metrics["tta"] == bool(tta))]
+rows = []
+for emotion in emotions:
+    values = metrics.set_index("metric")["value"]
+    rows.append(
+        {
+            "emotion": DISPLAY_NAMES[emotion],
+            "precision": values.get(f"precision_{emotion}"),
+            "recall": values.get(f"recall_{emotion}"),
+            "F1": values.get(f"f1_{emotion}"),
+        }
+    )
+per_class = pd.DataFrame(rows)
+overall = metrics.set_index("metric")["value"]
+c1, c2, c3 = st.columns(3)
+c1.metric(f"{usage} accuracy", f"{100 * overall.get('accuracy', float('nan')):.2f}%")
+c2.metric(f"{usage} macro-F1", f"{100 * overall.get('macro_f1', float('nan')):.2f}%")
+c3.metric("Faces", f"{int(overall.get('n', 0)):,}")
+long = per_class.melt("emotion", var_name="metric", value_name="value")
+bars = (
+    alt.Chart(long)
+    .mark_bar()
+    .encode(
+        x=alt.X("emotion:N", sort=order, title=None),
+        xOffset="metric:N",
+        y=alt.Y("value:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+        color=alt.Color("metric:N", title=None),
+        tooltip=["emotion", "metric", alt.Tooltip("value:Q", format=".1%")],
+    )
+    .properties(height=280)
+)
+st.altair_chart(bars, width="stretch")
+st.dataframe(
+    per_class, hide_index=True, width="stretch", column_config={c: pct for c in ("precision", "recall", "F1")}
+)
+
+# --- misclassified faces --------------------------------------------------------------------------------
+st.subheader("Misclassified faces")
+a, b = st.columns(2)
+if len(emotions) < 2:
+    st.info("Select at least two emotions in the sidebar to browse mistakes.")
+    st.stop()
+# start on the most frequent confusion among the selected emotions
+mistakes = confusion[confusion["true_label"] != confusion["predicted_label"]].sort_values(
+    "n", ascending=False
+)
+top_true, top_pred = (
+    (EMOTIONS[mistakes["true_label"].iloc[0]], EMOTIONS[mistakes["predicted_label"].iloc[0]])
+    if len(mistakes) and mistakes["n"].iloc[0] > 0
+    else (emotions[0], emotions[1])
+)
+true_emotion = a.selectbox(
+    "True emotion", emotions, index=emotions.index(top_true), format_func=DISPLAY_NAMES.get, key="mis_true"
+)
+others = [e for e in emotions if e != true_emotion]
+predicted_emotion = b.selectbox(
+    "Predicted as",
+    others,
+    index=others.index(top_pred) if top_pred in others else 0,
+    format_func=DISPLAY_NAMES.get,
+    key="mis_pred",
+)
+wrong = load(
+    "models_misclassified",
+    model_id=model_id,
+    usage=usage,
+    tta=bool(tta),
+    true_label=EMOTIONS.index(true_emotion),
+    predicted_label=EMOTIONS.index(predicted_emotion),
+    limit=48,
+)
+if wrong.empty:
+    st.success(
+        f"No {DISPLAY_NAMES[true_emotion].lower()} face of {usage} was predicted as "
+        f"{DISPLAY_NAMES[predicted_emotion].lower()}."
+    )
+else:
+    shown = f"the {len(wrong)} most confident" if len(wrong) == 48 else f"{len(wrong)}"
+    st.caption(f"Showing {shown} mistake(s), most confident first (confidence · file).")
+    st.image(
+        [face_from_blob(blob) for blob in wrong["pixels"]],
+        caption=[
+            f"{conf:.0%} · {name}" for conf, name in zip(wrong["confidence"], wrong["file_name"], strict=True)
+        ],
+        width=96,
+    )

@@ -1,0 +1,67 @@
+"""keras.utils.PyDataset over in-memory uint8 faces: backend-agnostic input for model.fit."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from faceemo.labels import NUM_CLASSES
+
+
+class FaceBatches(keras.utils.PyDataset):
+    """Batches of (float32 (B, 48, 48, 1) in 0..255, one-hot labels[, sample weights]).
+
+    Training batches are reshuffled every epoch and only full batches are served (so a data-parallel
+    batch always splits evenly over the devices); evaluation batches keep every face in order, and with
+    `multiple_of` > 1 the last one is padded to a multiple of it with blank faces of sample weight 0
+    (so it splits over the replicas too, and the padding counts in no metric).
+    """
+
+    def __init__(
+        self,
+        pixels: np.ndarray,
+        labels: np.ndarray,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        sample_weights: np.ndarray | None = None,
+        multiple_of: int = 1,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if len(pixels) == 0:
+            raise ValueError("no faces to batch")
+        self.pixels, self.labels = pixels, labels
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.sample_weights = sample_weights
+        self.multiple_of = max(1, int(multiple_of))
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(pixels)) if shuffle else np.arange(len(pixels))
+
+    def __len__(self) -> int:
+        if self.shuffle:
+            return max(1, len(self.pixels) // self.batch_size)  # full batches only
+        return math.ceil(len(self.pixels) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        idx = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        x = self.pixels[idx].astype(np.float32)[..., None]
+        y = np.eye(NUM_CLASSES, dtype=np.float32)[self.labels[idx]]
+        weights = None if self.sample_weights is None else self.sample_weights[self.labels[idx]]
+        pad = -len(idx) % self.multiple_of
+        if pad:
+            x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), np.float32)])
+            y = np.concatenate([y, np.zeros((pad, NUM_CLASSES), np.float32)])
+            weights = np.concatenate(
+                [np.ones(len(idx), np.float32) if weights is None else weights, np.zeros(pad, np.float32)]
+            )
+        elif self.multiple_of > 1 and weights is None:
+            weights = np.ones(len(idx), np.float32)  # every batch has the same structure
+        return (x, y) if weights is None else (x, y, weights)
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self._order = self._rng.permutation(len(self.pixels))

@@ -1,0 +1,147 @@
+"""What a trained model leaves beside its weights: the JSON sidecar (read by faceemo.model_store) and
+the markdown model card; plus a description of the machine it ran on."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from faceemo.labels import EMOTIONS
+
+
+def device_description() -> str:
+    """'NVIDIA H100 80GB HBM3 x1' / 'cpu: Intel(R) Xeon(R) ... (2 cores)' for the current backend."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        devices = jax.devices()
+        if devices[0].platform != "cpu":
+            return f"{devices[0].device_kind} x{len(devices)}"
+    elif backend == "tensorflow":
+        from faceemo.emotion import tf_engine
+
+        gpus = tf_engine.gpu_names()
+        if gpus:
+            return f"{gpus[0]} x{len(gpus)}"
+    return f"cpu: {_cpu_model()} ({os.cpu_count()} cores)"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def write_sidecar(path: Path, meta: dict[str, Any]) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=1, default=float) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.2f}%"
+
+
+def _augmentation(strength: float) -> str:
+    if strength <= 0:
+        return "no augmentation"
+    return (
+        f"augmentation (strength {strength:g}): mirror, rotation ±{10 * strength:.3g}°, "
+        f"zoom ±{20 * strength:.3g}%, shift ±{10 * strength:.3g}%, "
+        f"random erasing p={min(0.5, 0.5 * strength):.2g}"
+    )
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    """The markdown card of a trained emotion model, from its sidecar metadata."""
+    metrics = meta.get("metrics", {})
+    lines = [
+        f"# {meta['model_id']}",
+        "",
+        f"Emotion classifier (FER-2013, 7 classes), architecture `{meta['architecture']}`"
+        + (f" with options `{json.dumps(meta.get('model_options'))}`" if meta.get("model_options") else "")
+        + ".",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| parameters | {meta['params']:,} |",
+        f"| weights stored as | {meta.get('weights_dtype', 'float32')} "
+        f"({meta.get('file_bytes', 0) / 2**20:.1f} MiB) |",
+        "| input | float32 (N, 48, 48, 1) in 0..255; preprocessing inside the model: "
+        f"{meta.get('preprocessing')} |",
+        "| output | (N, 7) softmax in FER-2013 label order: " + ", ".join(EMOTIONS) + " |",
+        f"| data | {meta.get('trained_on')} |",
+        f"| selected on | {meta.get('selected_on')} (best epoch {meta.get('best_epoch')}) |",
+        f"| epochs | {meta.get('epochs')} (stopped by: {meta.get('stopped')}) |",
+        f"| wall time | {meta.get('train_seconds', 0) / 60:.1f} min |",
+        f"| device | {meta.get('device')} ({meta.get('replicas', 1)} replica(s)) |",
+        f"| backend | keras {meta.get('keras_version')} on {meta.get('backend')} |",
+        f"| date | {meta.get('created_at')} UTC |",
+        "",
+        "## Accuracy",
+        "",
+        "| split | role | accuracy | macro-F1 | faces |",
+        "|---|---|---|---|---|",
+    ]
+    roles = {"PublicTest": "selection", "PrivateTest": "report (held out)", "Training": "fit"}
+    for usage, m in metrics.items():
+        lines.append(
+            f"| {usage} | {roles.get(usage, '')} | {_pct(m.get('accuracy'))} | {_pct(m.get('macro_f1'))} "
+            f"| {int(m.get('n', 0))} |"
+        )
+    report = metrics.get("PrivateTest") or metrics.get("PublicTest")
+    if report:
+        which = "PrivateTest" if "PrivateTest" in metrics else "PublicTest"
+        lines += [
+            "",
+            f"Per-class recall / precision on {which}:",
+            "",
+            "| emotion | recall | precision | F1 |",
+            "|---|---|---|---|",
+        ]
+        for e in EMOTIONS:
+            lines.append(
+                f"| {e} | {_pct(report.get(f'recall_{e}'))} | {_pct(report.get(f'precision_{e}'))} "
+                f"| {_pct(report.get(f'f1_{e}'))} |"
+            )
+    if meta.get("float16_check"):
+        chk = meta["float16_check"]
+        lines += [
+            "",
+            f"float16 storage check on PublicTest: float32 accuracy {_pct(chk['float32'])}, "
+            f"float16 {_pct(chk['float16'])}, {chk['changed']} of {chk['n']} predictions changed.",
+        ]
+    lines += [
+        "",
+        "## Training",
+        "",
+        f"- optimizer {meta['config'].get('optimizer')} lr {meta['config'].get('learning_rate')}, "
+        f"batch {meta['config'].get('batch_size')}, label smoothing {meta['config'].get('label_smoothing')}, "
+        f"class weights {meta['config'].get('class_weights')}, "
+        f"{_augmentation(float(meta['config'].get('augment') or 0))}, mixed precision "
+        f"{meta['config'].get('mixed_precision')}, distribute {meta['config'].get('distribute')}",
+        f"- training faces: {meta.get('data', {}).get('train_faces')} "
+        f"(dropped {meta.get('data', {}).get('dropped_blank', 0)} blank frames and "
+        f"{meta.get('data', {}).get('dropped_test_duplicates', 0)} faces byte-identical to a test face)",
+        "- protocol: fit on Training, select (checkpoint, lr plateaus, early stop) on PublicTest, "
+        "report PrivateTest",
+        "",
+        "Command:",
+        "",
+        "```",
+        meta.get("command", ""),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""Warehouse records of training runs: `runs` and `history` rows from a model's sidecar metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import duckdb
+
+
+def write_run(con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> str | None:
+    """Insert (or replace) the run and per-epoch history described by a sidecar; returns the run id."""
+    run_id = meta.get("run_id")
+    history = meta.get("history") or []
+    if not run_id:
+        return None
+    started = meta.get("created_at")
+    finished = None
+    if started:
+        finished = dt.datetime.fromisoformat(started) + dt.timedelta(
+            seconds=float(meta.get("train_seconds") or 0)
+        )
+    con.execute("DELETE FROM history WHERE run_id = ?", [run_id])
+    con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, coalesce(?::TIMESTAMP, now()), ?::TIMESTAMP, ?)",
+        [run_id, meta["model_id"], started, finished, json.dumps(meta.get("config") or {}, default=str)],
+    )
+    rows = [
+        (run_id, int(row["epoch"]), metric, float(value))
+        for row in history
+        for metric, value in row.items()
+        if metric != "epoch" and value is not None
+    ]
+    if rows:
+        con.executemany("INSERT INTO history VALUES (?, ?, ?, ?)", rows)
+    return run_id
+
+
+def has_run(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    return con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] > 0

@@ -1,0 +1,278 @@
+"""Training loop helpers: compile, fit with selection on a validation split, checkpoints and resume,
+a wall-time budget, and the per-epoch history.
+
+Protocol: fit on Training, select (best checkpoint, learning-rate plateaus, early stop) on PublicTest;
+PrivateTest is never looked at here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from faceemo.emotion import distribute
+from faceemo.emotion.augment import augmenter
+from faceemo.emotion.batches import FaceBatches
+from faceemo.emotion.data import Faces, class_weights
+from faceemo.emotion.models import build, spec_of
+from faceemo.errors import ModelError
+
+STATE_FILE = "state.json"
+LAST_FILE = "last.keras"  # the whole training model with its optimizer state, for --resume
+BEST_FILE = "best.keras"  # the plain model (no augmentation) at its best validation accuracy
+
+
+@dataclass
+class TrainConfig:
+    architecture: str
+    epochs: int = 30
+    batch_size: int = 64
+    optimizer: str | None = None  # None: the architecture's default
+    learning_rate: float | None = None
+    momentum: float = 0.9
+    weight_decay: float = 1e-4  # SGD only (Adam keeps the architecture's own regularisation)
+    label_smoothing: float = 0.1
+    class_weights: bool = False
+    mixed_precision: bool = False
+    distribute: str = "none"
+    augment: float = 1.0  # augmentation strength, 0 = none
+    lr_patience: int = 5  # epochs without a better val accuracy before the lr is cut
+    lr_factor: float = 0.5
+    min_lr: float = 1e-5
+    early_stop_patience: int = 20
+    time_budget_s: float | None = None
+    checkpoint_dir: str | None = None
+    resume: bool = False
+    seed: int = 0
+    model_options: dict[str, Any] = field(default_factory=dict)
+    verbose: int | None = None  # None: a progress bar on a terminal, one line per epoch otherwise
+
+    def resolved(self) -> TrainConfig:
+        spec = spec_of(self.architecture)
+        optimizer = (self.optimizer or spec.optimizer).lower()
+        if optimizer not in ("sgd", "adam"):
+            raise ModelError(f"unknown optimizer {optimizer!r}; expected sgd or adam")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ModelError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ModelError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+        lr = self.learning_rate if self.learning_rate is not None else spec.learning_rate
+        if lr <= 0:
+            raise ModelError(f"learning rate must be positive, got {lr}")
+        out = TrainConfig(**{**asdict(self), "optimizer": optimizer, "learning_rate": lr})
+        return out
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model  # the selected (best validation accuracy) plain model, float32
+    history: list[
+        dict[str, float]
+    ]  # one dict per epoch: epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds
+    epochs_run: int  # epochs completed, resumed ones included
+    best_epoch: int
+    best_val_accuracy: float
+    seconds: float  # training wall time, resumed runs included
+    stopped: str  # 'epochs' | 'early stop' | 'time budget'
+    replicas: int
+
+
+def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(
+            learning_rate=config.learning_rate,
+            momentum=config.momentum,
+            nesterov=True,
+            weight_decay=config.weight_decay or None,
+        )
+    return keras.optimizers.Adam(learning_rate=config.learning_rate)
+
+
+def training_model(base: keras.Model, config: TrainConfig) -> keras.Model:
+    """`base` behind the augmentation block, compiled: what fit() trains (base shares its weights)."""
+    inputs = keras.Input(shape=base.input_shape[1:], dtype="float32", name="face")
+    outputs = base(augmenter(seed=config.seed, strength=config.augment)(inputs))
+    model = keras.Model(inputs, outputs, name="train_" + base.name)
+    model.compile(
+        optimizer=make_optimizer(config),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+class Selector(keras.callbacks.Callback):
+    """Selection on the validation split, in one callback so its whole state can be checkpointed:
+    best-model checkpoint, learning-rate cut on plateau, early stop, wall-time budget, history."""
+
+    def __init__(self, config: TrainConfig, base_name: str, ckpt: Path | None, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.config, self.base_name, self.ckpt = config, base_name, ckpt
+        self.state = state
+        self.best_weights: list[np.ndarray] | None = None
+        self._started = time.monotonic()
+        self._seconds_before = float(state.get("seconds", 0.0))
+        self._epoch_start = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self._seconds_before + time.monotonic() - self._started
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_start = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = dict(logs or {})
+        s = self.state
+        lr = float(keras.ops.convert_to_numpy(keras.ops.multiply(self.model.optimizer.learning_rate, 1.0)))
+        epoch_seconds = time.monotonic() - self._epoch_start
+        row = {"epoch": epoch + 1, "lr": lr, "seconds": epoch_seconds}
+        row.update({k: float(v) for k, v in logs.items() if k != "learning_rate"})
+        s["history"].append(row)
+        s["epochs_done"] = epoch + 1
+        val = row.get("val_accuracy", row.get("accuracy", 0.0))
+        if val > s["best_val_accuracy"]:
+            s.update(best_val_accuracy=val, best_epoch=epoch + 1, wait=0, lr_wait=0)
+            base = self.model.get_layer(self.base_name)
+            self.best_weights = [np.array(w) for w in base.get_weights()]
+            if self.ckpt:
+                base.save(self.ckpt / BEST_FILE)
+        else:
+            s["wait"] += 1
+            s["lr_wait"] += 1
+            if s["lr_wait"] >= self.config.lr_patience and lr > self.config.min_lr:
+                new_lr = max(lr * self.config.lr_factor, self.config.min_lr)
+                self.model.optimizer.learning_rate = new_lr
+                s["lr_wait"] = 0
+                print(
+                    f"\nlearning rate {lr:.2e} -> {new_lr:.2e} (no better val accuracy in "
+                    f"{self.config.lr_patience} epochs)",
+                    file=sys.stderr,
+                )
+            if s["wait"] >= self.config.early_stop_patience:
+                s["stopped"] = "early stop"
+                self.model.stop_training = True
+        s["seconds"] = self.seconds
+        budget = self.config.time_budget_s
+        if budget and not self.model.stop_training and self.seconds + 1.1 * epoch_seconds > budget:
+            s["stopped"] = "time budget"
+            self.model.stop_training = True
+        if self.ckpt:
+            self.model.save(self.ckpt / LAST_FILE)
+            _write_json(self.ckpt / STATE_FILE, s)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def _fresh_state() -> dict[str, Any]:
+    return {
+        "epochs_done": 0,
+        "best_val_accuracy": -1.0,
+        "best_epoch": 0,
+        "wait": 0,
+        "lr_wait": 0,
+        "seconds": 0.0,
+        "history": [],
+        "stopped": "epochs",
+    }
+
+
+def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> TrainResult:
+    """Train `config.architecture` on `train_faces`, selecting on `val_faces` (PublicTest)."""
+    config = config.resolved()
+    if len(train_faces) == 0:
+        raise ModelError("no training faces")
+    ckpt = Path(config.checkpoint_dir) if config.checkpoint_dir else None
+    state = _fresh_state()
+    resume_from = None
+    if ckpt:
+        ckpt.mkdir(parents=True, exist_ok=True)
+        if config.resume and (ckpt / LAST_FILE).exists() and (ckpt / STATE_FILE).exists():
+            state = json.loads((ckpt / STATE_FILE).read_text())
+            if state.get("architecture") not in (None, config.architecture):
+                raise ModelError(f"{ckpt} holds a {state['architecture']} run, not {config.architecture}")
+            resume_from = ckpt / LAST_FILE
+        elif config.resume:
+            print(f"note: nothing to resume in {ckpt}; starting afresh", file=sys.stderr)
+    state.update(architecture=config.architecture, stopped="epochs")
+    keras.utils.set_random_seed(config.seed + state["epochs_done"])
+    if config.mixed_precision:
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+
+    weights = class_weights(train_faces.labels) if config.class_weights else None
+    try:
+        with distribute.scope(config.distribute) as replicas:
+            if config.batch_size % replicas:
+                raise ModelError(f"batch size {config.batch_size} does not split over {replicas} devices")
+            if resume_from is not None:
+                model = keras.models.load_model(resume_from)
+                base_name = state["base_name"]
+                print(f"resuming {resume_from} after epoch {state['epochs_done']}", file=sys.stderr)
+            else:
+                base = build(config.architecture, **config.model_options)
+                base_name = base.name
+                model = training_model(base, config)
+            state["base_name"] = base_name
+            selector = Selector(config, base_name, ckpt, state)
+            train_data = FaceBatches(
+                train_faces.pixels,
+                train_faces.labels,
+                config.batch_size,
+                shuffle=True,
+                seed=config.seed + state["epochs_done"],
+                sample_weights=weights,
+            )
+            val_data = None
+            if val_faces is not None and len(val_faces):
+                val_data = FaceBatches(
+                    val_faces.pixels, val_faces.labels, max(config.batch_size, 256), multiple_of=replicas
+                )
+            verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
+            if state["epochs_done"] < config.epochs and state.get("wait", 0) < config.early_stop_patience:
+                model.fit(
+                    train_data,
+                    validation_data=val_data,
+                    epochs=config.epochs,
+                    initial_epoch=state["epochs_done"],
+                    callbacks=[selector],
+                    verbose=verbose,
+                )
+            base = model.get_layer(base_name)
+            best = selector.best_weights
+            if best is None and ckpt and (ckpt / BEST_FILE).exists():
+                best = keras.models.load_model(ckpt / BEST_FILE, compile=False).get_weights()
+            if best is not None:
+                base.set_weights(best)
+            final_weights = [np.array(w) for w in base.get_weights()]
+            base_config = base.get_config()
+            base_class = type(base)
+    finally:
+        if config.mixed_precision:
+            keras.mixed_precision.set_dtype_policy("float32")
+    # A plain float32 copy outside any distribution: what is saved and evaluated.
+    from faceemo.emotion.storage import rebuild_with_dtype
+
+    plain = rebuild_with_dtype(base_class, base_config, final_weights, "float32")
+    return TrainResult(
+        model=plain,
+        history=state["history"],
+        epochs_run=state["epochs_done"],
+        best_epoch=state["best_epoch"],
+        best_val_accuracy=state["best_val_accuracy"],
+        seconds=state["seconds"],
+        stopped=state["stopped"],
+        replicas=replicas,
+    )

@@ -1,0 +1,157 @@
+"""Evaluate committed emotion models on PublicTest and PrivateTest into the warehouse.
+
+Per model: 7 probabilities per face into `predictions`, accuracy, macro-F1 and per-class precision /
+recall / F1 into `metrics` (the confusion matrix is the `models_confusion` query over predictions), the
+model row and its training history (from the model's sidecar) when missing. Without --model, every
+committed emotion model. Idempotent: a model whose exact file was already evaluated on the same faces is
+skipped (without importing Keras) unless --force; otherwise its rows are replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from pipelines.common import add_db_argument
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", default=None, help="model id or .keras path (default: every committed model)"
+    )
+    parser.add_argument("--tta", action="store_true", help="also evaluate with test-time augmentation")
+    parser.add_argument("--force", action="store_true", help="re-evaluate even when nothing changed")
+    parser.add_argument("--batch-size", type=int, default=256)
+    add_db_argument(parser)
+
+
+def _pending(args: argparse.Namespace, models: list, con) -> list[tuple[object, bool]]:
+    """(model, tta) pairs that need work: new file, new faces, missing rows, or --force."""
+    from faceemo import model_store, warehouse
+    from faceemo.emotion.records import has_run
+
+    fingerprint = warehouse.query(con, "models_eval_fingerprint").iloc[0]
+    done = {}
+    if warehouse.has_table(con, "evaluations"):
+        for row in warehouse.query(con, "models_evaluations").itertuples():
+            done[(row.model_id, bool(row.tta))] = (row.sha256, row.images_fingerprint)
+    registered = {}
+    if warehouse.has_table(con, "models"):
+        registered = dict(con.execute("SELECT model_id, sha256 FROM models").fetchall())
+    pending = []
+    for info in models:
+        sha = model_store.sha256_of(info.path)
+        run_id = info.meta.get("run_id")
+        bookkeeping_ok = registered.get(info.model_id) == sha and (not run_id or has_run(con, run_id))
+        for tta in (False, True) if args.tta else (False,):
+            fresh = done.get((info.model_id, tta)) == (sha, fingerprint["fingerprint"])
+            if args.force or not fresh or not bookkeeping_ok:
+                pending.append((info, tta))
+    return pending
+
+
+def run(args: argparse.Namespace) -> int:
+    from faceemo import model_store, warehouse
+    from faceemo.errors import ModelError
+
+    if args.batch_size < 1:
+        raise ModelError("--batch-size must be at least 1")
+    models = (
+        [model_store.resolve_model(args.model, "emotion")]
+        if args.model
+        else model_store.list_models("emotion")
+    )
+    if not models:
+        print(
+            "nothing to evaluate: no committed emotion model in "
+            f"{model_store.default_models_dir()} (train one with `python -m pipelines train-emotion`)",
+            file=sys.stderr,
+        )
+        return 0
+    con = warehouse.connect_readonly(args.db)  # a clear error when the warehouse is missing
+    try:
+        if warehouse.row_count(con, "images") == 0:
+            raise ModelError(
+                f"the warehouse {warehouse.resolve_db(args.db)} has no faces: fill it with "
+                f"`{warehouse.FILL_COMMAND}`"
+            )
+        pending = _pending(args, models, con)
+    finally:
+        con.close()
+    if not pending:
+        print(
+            f"up to date: {len(models)} emotion model(s) already evaluated (--force to redo)", file=sys.stderr
+        )
+        return 0
+    return _evaluate(args, pending)
+
+
+def _evaluate(args: argparse.Namespace, pending: list) -> int:
+    import keras
+    from tqdm import tqdm
+
+    from faceemo import model_store, warehouse
+    from faceemo.emotion.data import from_warehouse
+    from faceemo.emotion.evaluation import metric_rows, prediction_rows
+    from faceemo.emotion.inference import predict_proba
+    from faceemo.emotion.records import write_run
+
+    faces = from_warehouse(args.db, ("PublicTest", "PrivateTest"))
+    results = []
+    for info, tta in tqdm(pending, desc="evaluating", unit="model", file=sys.stderr):
+        model = model_store.load_keras_model(info)
+        started = time.monotonic()
+        probs = predict_proba(model, faces.pixels, batch_size=args.batch_size, tta=tta)
+        seconds = time.monotonic() - started
+        results.append(
+            (
+                info,
+                tta,
+                prediction_rows(info.model_id, faces, probs, tta),
+                metric_rows(info.model_id, faces, probs, tta),
+                seconds,
+            )
+        )
+    with warehouse.writing(args.db) as con:
+        fingerprint = warehouse.query(con, "models_eval_fingerprint").iloc[0]
+        for info, tta, preds, mets, seconds in results:
+            model_store.ensure_registered(con, info)
+            if info.meta.get("run_id") and info.meta.get("history"):
+                from faceemo.emotion.records import has_run
+
+                if not has_run(con, info.meta["run_id"]):
+                    write_run(con, info.meta)
+            con.execute("DELETE FROM predictions WHERE model_id = ? AND tta = ?", [info.model_id, tta])
+            con.execute("DELETE FROM metrics WHERE model_id = ? AND tta = ?", [info.model_id, tta])
+            con.register("new_predictions", preds)
+            con.execute("INSERT INTO predictions BY NAME SELECT * FROM new_predictions")
+            con.unregister("new_predictions")
+            con.register("new_metrics", mets)
+            con.execute("INSERT INTO metrics BY NAME SELECT * FROM new_metrics")
+            con.unregister("new_metrics")
+            con.execute(
+                "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                [
+                    info.model_id,
+                    tta,
+                    model_store.sha256_of(info.path),
+                    fingerprint["fingerprint"],
+                    int(fingerprint["n_images"]),
+                    seconds,
+                    keras.backend.backend(),
+                ],
+            )
+    for info, tta, _, mets, seconds in results:
+        by = mets.set_index(["usage", "metric"])["value"]
+        parts = [
+            f"{u} accuracy {100 * by[(u, 'accuracy')]:.2f}% macro-F1 {100 * by[(u, 'macro_f1')]:.2f}%"
+            for u in ("PublicTest", "PrivateTest")
+            if (u, "accuracy") in by.index
+        ]
+        print(
+            f"{info.model_id}{' (TTA)' if tta else ''}: " + "; ".join(parts) + f" [{seconds:.1f} s]",
+            file=sys.stderr,
+        )
+    print(f"done: {len(results)} evaluation(s) written to {warehouse.resolve_db(args.db)}", file=sys.stderr)
+    return 0

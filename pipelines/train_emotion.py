@@ -1,0 +1,322 @@
+"""Train an emotion model (fit Training, select on PublicTest) into models/ with its card and history.
+
+Reads the warehouse `images` table, or a pack from `export-pack` (for machines without the warehouse).
+Writes models/<name>.keras (+ .json sidecar + .md card), checkpoints for --resume, and, when a warehouse
+is at hand, the model row, the run and its per-epoch history.
+
+`python -m pipelines.train_emotion ...` runs this step alone, without importing the other steps: the
+GPU machine has no DuckDB, and a pack run needs only Keras, its backend and numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from faceemo.emotion import ARCHITECTURES
+from faceemo.errors import ModelError
+from faceemo.paths import REPO_ROOT, models_dir
+from pipelines.common import add_db_argument
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model-arch", required=True, choices=ARCHITECTURES, help="registered architecture")
+    parser.add_argument("--name", default=None, help="model id (default emotion_<arch>[_w<width>])")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the architecture's)")
+    parser.add_argument(
+        "--optimizer",
+        choices=("sgd", "adam"),
+        default=None,
+        help="sgd = Nesterov, momentum 0.9, weight decay 1e-4 (default: the architecture's)",
+    )
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument(
+        "--class-weights", action="store_true", help="square-root class balancing (lifts disgust)"
+    )
+    parser.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0 = none)")
+    parser.add_argument("--mixed-precision", action="store_true", help="bfloat16 compute (for GPUs)")
+    parser.add_argument(
+        "--distribute",
+        choices=("none", "data-parallel"),
+        default="none",
+        help="data-parallel: keras.distribution on JAX, MirroredStrategy on TensorFlow",
+    )
+    parser.add_argument(
+        "--width", type=int, default=None, help="vgg_fer: channels of the first block (64 = full)"
+    )
+    parser.add_argument("--image-size", type=int, default=None, help="xception: upscaled face size (>= 71)")
+    parser.add_argument("--weights", default=None, help="xception: local ImageNet 'notop' weights file")
+    parser.add_argument("--pack", default=None, help="read faces from this pack instead of the warehouse")
+    add_db_argument(parser)
+    parser.add_argument("--out", default=None, help="folder for the model files (default: models/)")
+    parser.add_argument("--checkpoint-dir", default=None, help="checkpoints (default: runs/<name>/)")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="stop after the last epoch that fits in this wall time",
+    )
+    parser.add_argument("--patience", type=int, default=20, help="early stop after N epochs without progress")
+    parser.add_argument(
+        "--lr-patience", type=int, default=5, help="halve the lr after N epochs without progress"
+    )
+    parser.add_argument(
+        "--float16",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="store weights as float16 (auto: only if no PublicTest prediction changes)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _model_options(args: argparse.Namespace) -> dict:
+    options = {}
+    if args.width is not None:
+        if args.model_arch != "vgg_fer":
+            raise ModelError("--width applies to vgg_fer only")
+        options["width"] = args.width
+    if args.image_size is not None or args.weights is not None:
+        if args.model_arch != "xception":
+            raise ModelError("--image-size and --weights apply to xception only")
+        if args.image_size is not None:
+            options["image_size"] = args.image_size
+        if args.weights is not None:
+            options["weights"] = str(Path(args.weights).expanduser().resolve())
+    return options
+
+
+def _default_name(args: argparse.Namespace) -> str:
+    suffix = f"_w{args.width}" if args.model_arch == "vgg_fer" and args.width not in (None, 64) else ""
+    return f"emotion_{args.model_arch}{suffix}"
+
+
+def _load_faces(args: argparse.Namespace):
+    from faceemo.emotion import data
+
+    if args.pack:
+        faces, meta = data.read_pack(args.pack)
+        source = f"pack {Path(args.pack).name} (from {meta.get('source', '?')})"
+    else:
+        faces = data.from_warehouse(args.db)
+        from faceemo.paths import resolve_db
+
+        source = f"warehouse {resolve_db(args.db).name}"
+    counts = faces.counts()
+    if not counts.get("Training"):
+        raise ModelError(f"the {source} has no Training faces")
+    if not counts.get("PublicTest"):
+        raise ModelError(f"the {source} has no PublicTest faces to select on")
+    return faces, source
+
+
+def _command(args: argparse.Namespace, backend: str) -> str:
+    """The command line that produced this run, for the model card ('' when called from Python)."""
+    if getattr(args, "_standalone", False):
+        line = "python -m pipelines.train_emotion " + shlex.join(sys.argv[1:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "train-emotion":
+        line = "python -m pipelines train-emotion " + shlex.join(sys.argv[2:])
+    else:
+        return ""
+    return (f"KERAS_BACKEND={backend} " if backend != "tensorflow" else "") + line
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
+        raise ModelError("--epochs and --batch-size must be at least 1, --limit at least 0")
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise ModelError("--time-budget must be a positive number of minutes")
+    options = _model_options(args)
+    name = args.name or _default_name(args)
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise ModelError(f"--name {name!r}: use letters, digits, '_' and '-' only")
+    faces, source = _load_faces(args)  # fails fast, before Keras is imported
+
+    import keras
+
+    from faceemo.emotion import data, metrics
+    from faceemo.emotion.card import device_description, model_card, write_sidecar
+    from faceemo.emotion.inference import predict_proba
+    from faceemo.emotion.models import spec_of
+    from faceemo.emotion.storage import with_dtype
+    from faceemo.emotion.training import TrainConfig, train
+
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
+    training_all = faces.of_usage("Training")
+    training = data.training_filter(training_all)
+    dropped_blank = int(((training_all.flags & data.FLAG_BLANK) > 0).sum())
+    dropped_dups = len(training_all) - len(training) - dropped_blank
+    public, private = faces.of_usage("PublicTest"), faces.of_usage("PrivateTest")
+    if args.limit:
+        training = data.stratified_limit(training, args.limit, args.seed)
+        public = data.stratified_limit(public, max(args.limit // 4, 50), args.seed)
+        private = data.stratified_limit(private, max(args.limit // 4, 50), args.seed)
+    out_dir = Path(args.out).expanduser().resolve() if args.out else models_dir()
+    ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else REPO_ROOT / "runs" / name
+    config = TrainConfig(
+        architecture=args.model_arch,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        label_smoothing=args.label_smoothing,
+        class_weights=args.class_weights,
+        mixed_precision=args.mixed_precision,
+        distribute=args.distribute,
+        augment=args.augment,
+        lr_patience=args.lr_patience,
+        early_stop_patience=args.patience,
+        time_budget_s=args.time_budget * 60 if args.time_budget else None,
+        checkpoint_dir=str(ckpt),
+        resume=args.resume,
+        seed=args.seed,
+        model_options=options,
+    ).resolved()
+    print(
+        f"training {name} ({args.model_arch}) on {len(training)} Training faces from the {source}, "
+        f"selecting on {len(public)} PublicTest faces; "
+        f"keras {keras.__version__} on {keras.backend.backend()}",
+        file=sys.stderr,
+    )
+    result = train(config, training, public)
+    model = result.model
+
+    # Evaluate the selected model on every split at hand (PrivateTest is reported, never selected on).
+    scores, public_pred = {}, None
+    for usage, split in (("PublicTest", public), ("PrivateTest", private)):
+        if len(split):
+            pred = predict_proba(model, split.pixels).argmax(1)
+            scores[usage] = metrics.summarize(split.labels, pred)
+            if usage == "PublicTest":
+                public_pred = pred
+    # float16 storage, when it changes no PublicTest prediction (or when asked for).
+    weights_dtype, f16_check = "float32", None
+    if args.float16 != "no":
+        half = with_dtype(model, "float16")
+        half_back = with_dtype(half, "float32")
+        half_pred = predict_proba(half_back, public.pixels).argmax(1)
+        f16_check = {
+            "float32": scores["PublicTest"]["accuracy"],
+            "float16": metrics.summarize(public.labels, half_pred)["accuracy"],
+            "changed": int((half_pred != public_pred).sum()),
+            "n": len(public),
+        }
+        if args.float16 == "yes" or f16_check["float16"] >= f16_check["float32"]:
+            weights_dtype, to_save = "float16", half
+        else:
+            to_save = model
+    else:
+        to_save = model
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras_path = out_dir / f"{name}.keras"
+    tmp = out_dir / f".{name}.tmp-{os.getpid()}.keras"
+    to_save.save(tmp)
+    os.replace(tmp, keras_path)
+    spec = spec_of(args.model_arch)
+    run_id = f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}"
+    config_dict = {k: v for k, v in vars(args).items() if not k.startswith("_")}
+    config_dict.update(optimizer=config.optimizer, learning_rate=config.learning_rate)
+    meta = {
+        "model_id": name,
+        "task": "emotion",
+        "architecture": args.model_arch,
+        "params": int(model.count_params()),
+        "input_size": spec.input_size,
+        "preprocessing": spec.preprocessing,
+        "model_options": options,
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "device": device_description(),
+        "replicas": result.replicas,
+        "trained_on": f"FER-2013 Training ({len(training)} faces, {source})",
+        "selected_on": "FER-2013 PublicTest",
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "train_seconds": round(result.seconds, 1),
+        "created_at": started.isoformat(),
+        "weights_dtype": weights_dtype,
+        "file_bytes": keras_path.stat().st_size,
+        "float16_check": f16_check,
+        "metrics": scores,
+        "run_id": run_id,
+        "command": _command(args, keras.backend.backend()),
+        "config": config_dict,
+        "data": {
+            "train_faces": len(training),
+            "dropped_blank": dropped_blank,
+            "dropped_test_duplicates": dropped_dups,
+            "public_faces": len(public),
+            "private_faces": len(private),
+            "limit": args.limit,
+        },
+        "history": result.history,
+    }
+    write_sidecar(out_dir / f"{name}.json", meta)
+    (out_dir / f"{name}.md").write_text(model_card(meta))
+
+    # The warehouse gets the model row, the run and its history when the faces came from it (or --db).
+    if not args.pack or args.db:
+        from faceemo import model_store, warehouse
+        from faceemo.emotion.records import write_run
+
+        info = model_store.resolve_model(str(keras_path), "emotion")
+        with warehouse.writing(args.db) as con:
+            model_store.register_model(con, info)
+            write_run(con, meta)
+        print(
+            f"registered {name} and its {len(result.history)} epochs in {warehouse.resolve_db(args.db)}",
+            file=sys.stderr,
+        )
+
+    summary = ", ".join(
+        f"{u} accuracy {100 * s['accuracy']:.2f}% macro-F1 {100 * s['macro_f1']:.2f}%"
+        for u, s in scores.items()
+    )
+    print(
+        f"done: {keras_path} ({keras_path.stat().st_size / 2**20:.1f} MiB, {weights_dtype}), "
+        f"{result.epochs_run} epochs (best {result.best_epoch}, stopped by {result.stopped}) in "
+        f"{result.seconds / 60:.1f} min; {summary}",
+        file=sys.stderr,
+    )
+    print(
+        json.dumps(
+            {
+                "model": name,
+                "path": str(keras_path),
+                "metrics": {u: {k: s[k] for k in ("accuracy", "macro_f1")} for u, s in scores.items()},
+            }
+        )
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """This step alone: `python -m pipelines.train_emotion [options]`."""
+    from faceemo.errors import FaceemoError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.train_emotion", description=__doc__.splitlines()[0]
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    args._standalone = argv is None  # the card records sys.argv
+    try:
+        return run(args)
+    except FaceemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

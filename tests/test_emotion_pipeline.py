@@ -1,0 +1,214 @@
+"""train-emotion, export-pack and evaluate end to end on a generated warehouse (tiny real runs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from faceemo import model_store, warehouse
+from faceemo.paths import REPO_ROOT
+from pipelines import evaluate
+from pipelines.__main__ import main
+from tests.emotion_helpers import make_models_warehouse
+from tests.factories import make_images_warehouse
+
+# Keras 3.15 on TensorFlow converts variables with np.array(x) internally (numpy 2 deprecation noise).
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setenv("FACEEMO_MODELS", str(folder))
+    return folder
+
+
+def _rows(db, sql: str):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_train_then_evaluate_into_the_warehouse(db_path, models, capsys) -> None:
+    model_id = make_models_warehouse(db_path, models)
+    for suffix in (".keras", ".json", ".md"):
+        assert (models / f"{model_id}{suffix}").exists()
+    meta = json.loads((models / f"{model_id}.json").read_text())
+    assert meta["task"] == "emotion" and meta["architecture"] == "vgg_fer" and meta["epochs"] == 2
+    assert {"PublicTest", "PrivateTest"} == set(meta["metrics"])
+    assert meta["backend"] == "tensorflow" and meta["device"]
+    card = (models / f"{model_id}.md").read_text()
+    assert "| PrivateTest | report (held out) |" in card and "## Training" in card
+    # the model row, the run and its history (2 epochs x metrics)
+    assert _rows(db_path, "SELECT architecture, params FROM models") == [("vgg_fer", meta["params"])]
+    assert _rows(db_path, "SELECT count(DISTINCT epoch) FROM history")[0][0] == 2
+    # 7 probabilities for every PublicTest/PrivateTest face, metrics per split
+    n_test = _rows(db_path, "SELECT count(*) FROM images WHERE usage <> 'Training'")[0][0]
+    assert _rows(db_path, "SELECT count(*) FROM predictions WHERE NOT tta")[0][0] == n_test
+    sums = _rows(db_path, "SELECT min(angry+disgust+fear+happy+sad+surprise+neutral) FROM predictions")[0][0]
+    assert sums == pytest.approx(1.0, abs=1e-4)
+    usages = _rows(db_path, "SELECT DISTINCT usage FROM metrics WHERE metric = 'accuracy' ORDER BY 1")
+    assert usages == [("PrivateTest",), ("PublicTest",)]
+    # the accuracy stored equals the accuracy derived from the stored predictions
+    derived = _rows(
+        db_path,
+        "SELECT avg((p.label = i.label)::INT) FROM predictions p JOIN images i USING (image_id) "
+        "WHERE i.usage = 'PrivateTest' AND NOT p.tta",
+    )[0][0]
+    stored = _rows(db_path, "SELECT value FROM metrics WHERE usage='PrivateTest' AND metric='accuracy'")[0][0]
+    assert stored == pytest.approx(derived)
+    capsys.readouterr()
+
+    # idempotent: a second run is a no-op; --force replaces the rows (same counts)
+    args = argparse.Namespace(model=None, tta=False, force=False, batch_size=64, db=str(db_path))
+    assert evaluate.run(args) == 0
+    assert "up to date" in capsys.readouterr().err
+    args.force = True
+    assert evaluate.run(args) == 0
+    assert _rows(db_path, "SELECT count(*) FROM predictions WHERE NOT tta")[0][0] == n_test
+    assert _rows(db_path, "SELECT count(*) FROM models")[0][0] == 1
+
+
+def test_evaluate_noop_imports_no_tensorflow(db_path, models) -> None:
+    make_models_warehouse(db_path, models)
+    code = (
+        "import sys; from pipelines.__main__ import main; rc = main(['evaluate']); "
+        "assert rc == 0, rc; bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "up to date" in done.stderr
+
+
+def test_evaluate_tta_and_a_new_model_file(db_path, models, capsys) -> None:
+    model_id = make_models_warehouse(db_path, models)
+    assert _rows(db_path, "SELECT count(DISTINCT tta) FROM predictions")[0][0] == 2
+    assert _rows(db_path, "SELECT count(*) FROM evaluations")[0][0] == 2
+    # a changed model file (same id) is re-evaluated and re-registered
+    info = model_store.resolve_model(model_id, "emotion")
+    old_sha = model_store.sha256_of(info.path)
+    model = model_store.load_keras_model(info)
+    model.layers[-1].set_weights([w * 0 for w in model.layers[-1].get_weights()])
+    model.save(info.path)
+    assert main(["evaluate"]) == 0
+    assert _rows(db_path, "SELECT sha256 FROM models")[0][0] != old_sha
+    assert "emotion_tiny" in capsys.readouterr().err
+
+
+def test_evaluate_errors(db_path, models, capsys) -> None:
+    assert main(["evaluate"]) == 0  # no committed model: nothing to do, says so
+    assert "nothing to evaluate" in capsys.readouterr().err
+    (models / "m.json").write_text(
+        '{"model_id": "m", "task": "emotion", "architecture": "vgg_fer", "params": 1, "input_size": 48}'
+    )
+    (models / "m.keras").write_bytes(b"not a model")
+    assert main(["evaluate"]) == 2  # a model but no warehouse
+    assert "ingest" in capsys.readouterr().err
+    assert main(["evaluate", "--model", "nope"]) == 2
+    assert "no emotion model 'nope'" in capsys.readouterr().err
+
+
+def test_train_from_a_pack_without_the_warehouse(db_path, models, tmp_path, capsys) -> None:
+    make_images_warehouse(db_path, per_class=3)
+    pack = tmp_path / "faces.npz"
+    assert main(["export-pack", "--db", str(db_path), "--out", str(pack)]) == 0
+    db_path.unlink()  # the GPU machine has no warehouse
+    out = tmp_path / "out"
+    rc = main(
+        [
+            "train-emotion",
+            "--model-arch",
+            "vgg_fer",
+            "--width",
+            "4",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--pack",
+            str(pack),
+            "--out",
+            str(out),
+            "--checkpoint-dir",
+            str(tmp_path / "ck"),
+            "--name",
+            "from_pack",
+        ]
+    )
+    assert rc == 0
+    meta = json.loads((out / "from_pack.json").read_text())
+    assert set(meta["metrics"]) == {"PublicTest"}  # the pack held Training + PublicTest only
+    assert "pack faces.npz" in meta["trained_on"] and meta["history"]
+    assert not db_path.exists()  # nothing written to a warehouse
+
+
+def test_train_errors(db_path, models, capsys) -> None:
+    assert main(["train-emotion", "--model-arch", "vgg_fer", "--epochs", "1"]) == 2
+    assert "ingest" in capsys.readouterr().err  # missing warehouse
+    make_images_warehouse(db_path, per_class=1, usages=("Training",))
+    with warehouse.writing(db_path) as con:  # the factory adds one PublicTest duplicate: drop it
+        con.execute("DELETE FROM images WHERE usage <> 'Training'")
+    assert main(["train-emotion", "--model-arch", "vgg_fer"]) == 2
+    assert "PublicTest" in capsys.readouterr().err  # nothing to select on
+    assert main(["train-emotion", "--model-arch", "study_cnn", "--width", "8"]) == 2
+    assert "vgg_fer only" in capsys.readouterr().err
+    assert main(["train-emotion", "--model-arch", "vgg_fer", "--epochs", "0"]) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train-emotion", "--model-arch", "resnet"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train-emotion", "--model-arch", "vgg_fer", "--optimizer", "rmsprop"])
+
+
+BLOCKED_RUN = """
+import importlib.abc, runpy, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("duckdb", "pandas", "streamlit", "cv2"):
+            raise ImportError(name + " is not installed on the GPU machine")
+sys.meta_path.insert(0, Block())
+sys.argv = ["train_emotion"] + sys.argv[1:]
+runpy.run_module("pipelines.train_emotion", run_name="__main__")
+"""
+
+
+def test_pack_run_needs_no_duckdb_nor_pandas(images_db, tmp_path) -> None:
+    """What the GPU machine runs: the standalone step on a pack, with DuckDB and pandas unimportable."""
+    pack = tmp_path / "faces.npz"
+    assert main(["export-pack", "--out", str(pack)]) == 0
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-c",
+        BLOCKED_RUN,
+        "--model-arch",
+        "vgg_fer",
+        "--width",
+        "4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--pack",
+        str(pack),
+        "--out",
+        str(out),
+        "--checkpoint-dir",
+        str(tmp_path / "ck"),
+    ]
+    done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (out / "emotion_vgg_fer_w4.keras").exists() and (out / "emotion_vgg_fer_w4.md").exists()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from views.common import emotion_filter_sidebar
 
-st.set_page_config(page_title="faceemo", page_icon="🙂", layout="wide")
+st.set_page_config(page_title="faceemo", page_icon=":material/mood:", layout="wide")
 # Views live in views/, not pages/: a pages/ folder switches Streamlit to its legacy
 # multipage mode, which drops the sidebar widgets on rerun.
 emotion_filter_sidebar()
@@ -12,17 +12,17 @@ emotion_filter_sidebar()
 navigation = st.navigation(
     {
         "Data": [
-            st.Page("views/overview.py", title="Overview", icon="🏠", default=True),
-            st.Page("views/class_balance.py", title="Class balance", icon="📊"),
-            st.Page("views/data_quality.py", title="Data quality", icon="🧹"),
+            st.Page("views/overview.py", title="Overview", icon=":material/home:", default=True),
+            st.Page("views/class_balance.py", title="Class balance", icon=":material/bar_chart:"),
+            st.Page("views/data_quality.py", title="Data quality", icon=":material/cleaning_services:"),
         ],
         "Models": [
-            st.Page("views/models.py", title="Models", icon="🧠"),
-            st.Page("views/landmarks.py", title="Landmarks", icon="📍"),
-            st.Page("views/distances.py", title="Distances", icon="📏"),
+            st.Page("views/models.py", title="Models", icon=":material/model_training:"),
+            st.Page("views/landmarks.py", title="Landmarks", icon=":material/location_on:"),
+            st.Page("views/distances.py", title="Distances", icon=":material/straighten:"),
         ],
         "Use": [
-            st.Page("views/predict.py", title="Predict", icon="📷"),
+            st.Page("views/predict.py", title="Predict", icon=":material/photo_camera:"),
         ],
     }
 )

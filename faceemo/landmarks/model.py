@@ -1,0 +1,85 @@
+"""Landmark model factory: CNN regressors for the 15 keypoints, built from Keras layers only.
+
+I/O contract (faceemo.model_store): input float32 (N, 96, 96, 1) grey levels 0..255, output (N, 30) =
+x, y per faceemo.keypoints.KEYPOINTS in 96x96 pixel coordinates. Scaling happens inside the model, and
+the head starts from the mean face shape, so an untrained model already predicts an average face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import numpy as np
+from keras import layers
+
+from faceemo.keypoints import FRAME_SIZE, NUM_KEYPOINTS
+
+CENTRE = (FRAME_SIZE - 1) / 2  # pixel-centre coordinates: the frame spans -0.5 .. 95.5
+HALF = FRAME_SIZE / 2
+
+
+def _conv(x, filters: int, kernel: int = 3):
+    x = layers.Conv2D(filters, kernel, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=0.9)(x)  # few steps per epoch: settle fast
+    return layers.ReLU()(x)
+
+
+def _head(x, mean_shape: np.ndarray | None, hidden: int, dropout: float):
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(hidden, activation="relu")(x)
+    bias = (
+        "zeros"
+        if mean_shape is None
+        else keras.initializers.Constant(
+            ((np.asarray(mean_shape, np.float64).reshape(-1) - CENTRE) / HALF).tolist()
+        )
+    )
+    x = layers.Dense(NUM_KEYPOINTS * 2, kernel_initializer="zeros", bias_initializer=bias)(x)
+    # Normalized offsets from the frame's centre → 96x96 pixel coordinates.
+    return layers.Rescaling(HALF, offset=CENTRE, name="keypoints")(x)
+
+
+def build_lmk_cnn(mean_shape: np.ndarray | None = None, width: int = 32) -> keras.Model:
+    """VGG-like: a strided stem, four conv stages (96→6), a narrow 1x1 bottleneck, a dense head."""
+    inputs = keras.Input((FRAME_SIZE, FRAME_SIZE, 1), name="face")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+    x = _conv(x, width * 3 // 4)
+    x = layers.MaxPooling2D()(x)  # 48
+    for filters in (width, width * 2, width * 4):
+        x = _conv(x, filters)
+        x = _conv(x, filters)
+        x = layers.MaxPooling2D()(x)  # 24, 12, 6
+    x = _conv(x, width * 6)
+    x = _conv(x, width * 2, kernel=1)
+    outputs = _head(x, mean_shape, hidden=256, dropout=0.2)
+    return keras.Model(inputs, outputs, name="lmk_cnn")
+
+
+def build_tiny(mean_shape: np.ndarray | None = None) -> keras.Model:
+    """A few thousand parameters: for tests and smoke runs only."""
+    inputs = keras.Input((FRAME_SIZE, FRAME_SIZE, 1), name="face")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+    x = layers.AveragePooling2D(4)(x)  # 24
+    x = _conv(x, 8)
+    x = layers.MaxPooling2D(4)(x)  # 6
+    outputs = _head(x, mean_shape, hidden=16, dropout=0.0)
+    return keras.Model(inputs, outputs, name="lmk_tiny")
+
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "lmk_cnn": build_lmk_cnn,
+    "lmk_tiny": build_tiny,
+}
+
+
+def build_model(architecture: str, mean_shape: np.ndarray | None = None) -> keras.Model:
+    """A fresh, uncompiled landmark model of a registered architecture."""
+    try:
+        factory = ARCHITECTURES[architecture]
+    except KeyError:
+        raise ValueError(
+            f"unknown landmark architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
+        ) from None
+    return factory(mean_shape=mean_shape)

@@ -62,6 +62,7 @@ class BudgetSchedule(keras.callbacks.Callback):
         self.lr, self.epochs, self.budget_s, self.monitor = lr, epochs, budget_s, monitor
         self.min_lr, self.warmup_epochs, self.log = lr * min_lr_ratio, warmup_epochs, log
         self.best, self.best_epoch, self.best_weights = math.inf, -1, None
+        self.current_lr = lr
         self.history: list[dict[str, float]] = []
 
     def on_train_begin(self, logs=None):
@@ -86,11 +87,12 @@ class BudgetSchedule(keras.callbacks.Callback):
                 1 + math.cos(math.pi * self._progress(fraction))
             )
         self.model.optimizer.learning_rate.assign(lr)
+        self.current_lr = lr
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
         self.epoch_times.append(time.monotonic() - self.epoch_start)
-        logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs["lr"] = float(self.current_lr)
         logs["seconds"] = time.monotonic() - self.start
         self.history.append({k: float(v) for k, v in logs.items()})
         value = logs.get(self.monitor)

@@ -156,6 +156,12 @@ def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pd.Dat
     sql = query_sql(name)
     cursor = con.cursor()  # one cursor per query: a shared connection is used from several threads
     try:
+        # A cursor is a new connection to the same instance and does not inherit `USE warehouse`
+        # (connect_readonly attaches the file under that name), so select it again.
+        if cursor.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'warehouse'"
+        ).fetchone()[0]:
+            cursor.execute("USE warehouse")
         return cursor.execute(sql, params or None).df()
     finally:
         cursor.close()

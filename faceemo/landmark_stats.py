@@ -131,9 +131,10 @@ class KruskalResult:
 
     @property
     def magnitude(self) -> str:
-        """Conventional reading of epsilon²: <0.01 negligible, <0.08 small, <0.26 medium, else large."""
-        e = self.epsilon_squared
-        return "negligible" if e < 0.01 else "small" if e < 0.08 else "medium" if e < 0.26 else "large"
+        """Cohen's reading of eta²_H (0.01 small, 0.06 medium, 0.14 large). eta²_H rather than epsilon²:
+        it subtracts the H expected by chance (k - 1), so equal groups read as negligible."""
+        e = self.eta_squared_h
+        return "negligible" if e < 0.01 else "small" if e < 0.06 else "medium" if e < 0.14 else "large"
 
 
 @dataclass

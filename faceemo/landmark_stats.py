@@ -30,6 +30,20 @@ STUDY_FINDINGS: dict[str, tuple[str, str]] = {
 }
 
 
+def split_variant(variant: str) -> tuple[str, str]:
+    """'eye_nose_iod' → ('eye_nose', '_iod'); 'nose_mouth' → ('nose_mouth', '')."""
+    for suffix in ("_max", "_iod"):
+        if variant.endswith(suffix):
+            return variant[: -len(suffix)], suffix
+    return variant, ""
+
+
+def variant_label(variant: str) -> str:
+    """'eye_nose_iod' → 'Eye–nose (÷ inter-ocular)'."""
+    measure, suffix = split_variant(variant)
+    return f"{MEASURES[measure]} ({SCALES[suffix]})"
+
+
 def _xy(frame: pd.DataFrame, keypoint: str) -> np.ndarray:
     return frame[[f"{keypoint}_x", f"{keypoint}_y"]].to_numpy(np.float64)
 
@@ -194,16 +208,40 @@ class DistanceSet:
                     {
                         "emotion": emotion,
                         "variant": variant,
-                        "measure": variant.split("_max")[0].split("_iod")[0],
-                        "scale": SCALES[
-                            "_" + variant.rsplit("_", 1)[1] if variant.endswith(("_max", "_iod")) else ""
-                        ],
+                        "measure": split_variant(variant)[0],
+                        "scale": SCALES[split_variant(variant)[1]],
                         "n": int(values.size),
                         "mean": values.mean(),
                         "median": values.median(),
                         "std": values.std(),
                         "ci_low": float(np.quantile(boot[:, j], alpha)),
                         "ci_high": float(np.quantile(boot[:, j], 1 - alpha)),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def box_stats(self) -> pd.DataFrame:
+        """Per emotion and variant: quartiles and Tukey whiskers (1.5 IQR, clipped to the data), for box
+        plots drawn without shipping every face to the browser."""
+        rows = []
+        for emotion in self.emotions:
+            group = self.frame.loc[self.frame["emotion"] == emotion]
+            for variant in VARIANTS:
+                v = group[variant].dropna().to_numpy()
+                if not v.size:
+                    continue
+                q1, median, q3 = np.quantile(v, [0.25, 0.5, 0.75])
+                iqr = q3 - q1
+                rows.append(
+                    {
+                        "emotion": emotion,
+                        "variant": variant,
+                        "q1": q1,
+                        "median": median,
+                        "q3": q3,
+                        "low": v[v >= q1 - 1.5 * iqr].min(),
+                        "high": v[v <= q3 + 1.5 * iqr].max(),
+                        "outliers": int(((v < q1 - 1.5 * iqr) | (v > q3 + 1.5 * iqr)).sum()),
                     }
                 )
         return pd.DataFrame(rows)

@@ -169,3 +169,19 @@ def test_mean_faces():
     assert list(faces) == ["happy", "sad"]
     np.testing.assert_allclose(faces["happy"], 50.0)
     assert faces["sad"].shape == (48, 48)
+
+
+def test_box_stats():
+    d = DistanceSet.from_pixels(
+        pd.DataFrame(
+            {
+                "emotion": ["happy"] * 5,
+                "eye_nose": [1.0, 2.0, 3.0, 4.0, 100.0],
+                "nose_mouth": 1.0,
+                "inter_ocular": 2.0,
+            }
+        )
+    )
+    row = d.box_stats().query("variant == 'eye_nose'").iloc[0]
+    assert (row["q1"], row["median"], row["q3"]) == (2.0, 3.0, 4.0)
+    assert row["low"] == 1.0 and row["high"] == 4.0 and row["outliers"] == 1

@@ -155,6 +155,36 @@ def test_train_landmarks_step_on_a_generated_zip(tmp_path, monkeypatch, capsys):
     assert "held-out people" in card_text and "by person" in card_text
     assert "RMSE held-out people" in capsys.readouterr().out
 
+    # Continue training it, and commit it with the mirror averaging built in.
+    rc = main(
+        [
+            "train-landmarks",
+            "--data",
+            str(archive),
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--name",
+            "lmk_gen2",
+            "--cache",
+            "none",
+            "--init-from",
+            str(out / "lmk_gen.keras"),
+            "--flip-tta",
+            "--no-production",
+        ]
+    )
+    assert rc == 0
+    meta2 = json.loads((out / "lmk_gen2.json").read_text())
+    assert meta2["architecture"] == "lmk_tiny+flip_tta" and meta2["base_architecture"] == "lmk_tiny"
+    assert meta2["epochs"] == 2 and meta2["init_from"].endswith("lmk_gen.keras")
+    assert (
+        meta2["metrics_without_flip_tta"]["held-out people"]["n"] == meta["metrics"]["held-out people"]["n"]
+    )
+    assert "--flip-tta" in meta2["command"]
+    assert json.loads((out / "production.json").read_text()) == {"landmarks": "lmk_gen"}
+
 
 def test_train_landmarks_step_rejects_bad_data(tmp_path, capsys):
     bad = tmp_path / "kp.zip"

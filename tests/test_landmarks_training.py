@@ -138,3 +138,19 @@ def test_tiny_training_run_learns_and_round_trips(tmp_path, monkeypatch):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), result.model.predict(x, verbose=0), atol=1e-5)
     tta = training.predict_keypoints(loaded, x, flip_tta=True)
     assert tta.shape == (8, 30) and np.isfinite(tta).all()
+
+
+def test_flip_tta_wrapper_matches_manual_mirroring(tmp_path):
+    from faceemo.landmarks.model import with_flip_tta
+
+    rng = np.random.default_rng(0)
+    base = build_model("lmk_tiny", mean_shape=rng.uniform(20, 70, size=(15, 2)))
+    for layer in base.layers:  # random weights so the mirrored pass differs from the plain one
+        layer.set_weights([rng.normal(0, 0.3, w.shape).astype("float32") for w in layer.get_weights()])
+    x = rng.uniform(0, 255, size=(3, FRAME_SIZE, FRAME_SIZE, 1)).astype("float32")
+    wrapped = with_flip_tta(base)
+    expected = training.predict_keypoints(base, x, flip_tta=True)
+    np.testing.assert_allclose(wrapped.predict(x, verbose=0), expected, atol=1e-3)
+    wrapped.save(tmp_path / "tta.keras")
+    reloaded = keras.models.load_model(tmp_path / "tta.keras", compile=False)
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), expected, atol=1e-3)

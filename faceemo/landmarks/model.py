@@ -68,6 +68,43 @@ def build_tiny(mean_shape: np.ndarray | None = None) -> keras.Model:
     return keras.Model(inputs, outputs, name="lmk_tiny")
 
 
+def with_flip_tta(model: keras.Model) -> keras.Model:
+    """`model` averaged with itself on the mirrored face (test-time augmentation inside the model).
+
+    Built from stock layers so the saved file loads anywhere: the mirror is a fixed Dense over the
+    width axis (an anti-identity matrix), and the mirrored prediction is mapped back by a fixed Dense
+    that swaps left/right keypoints (FLIP_PERMUTATION) and reflects x (x → 95 − x).
+    """
+    from faceemo.keypoints import FLIP_PERMUTATION
+
+    inputs = keras.Input((FRAME_SIZE, FRAME_SIZE, 1), name="face")
+    rows = layers.Reshape((FRAME_SIZE, FRAME_SIZE))(inputs)
+    mirror = np.eye(FRAME_SIZE, dtype="float32")[::-1]
+    mirrored = layers.Dense(
+        FRAME_SIZE,
+        use_bias=False,
+        trainable=False,
+        name="mirror",
+        kernel_initializer=keras.initializers.Constant(mirror.tolist()),
+    )(rows)
+    mirrored = layers.Reshape((FRAME_SIZE, FRAME_SIZE, 1))(mirrored)
+    unflip = np.zeros((NUM_KEYPOINTS * 2, NUM_KEYPOINTS * 2), "float32")
+    shift = np.zeros(NUM_KEYPOINTS * 2, "float32")
+    for k, source in enumerate(FLIP_PERMUTATION):
+        unflip[2 * source, 2 * k] = -1.0  # x of keypoint k = 95 - x of its mirror twin
+        unflip[2 * source + 1, 2 * k + 1] = 1.0
+        shift[2 * k] = FRAME_SIZE - 1
+    back = layers.Dense(
+        NUM_KEYPOINTS * 2,
+        trainable=False,
+        name="unmirror",
+        kernel_initializer=keras.initializers.Constant(unflip.tolist()),
+        bias_initializer=keras.initializers.Constant(shift.tolist()),
+    )(model(mirrored))
+    outputs = layers.Average(name="keypoints_tta")([model(inputs), back])
+    return keras.Model(inputs, outputs, name=f"{model.name}_flip_tta")
+
+
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "lmk_cnn": build_lmk_cnn,
     "lmk_tiny": build_tiny,

@@ -154,10 +154,15 @@ def train(
     config: TrainConfig,
     log: Callable[[str], None] | None = print,
     verbose: int = 0,
+    initial: keras.Model | None = None,
 ) -> TrainResult:
-    """Fit a fresh model on `train_data` (augmented), select the epoch on `val_data` (plain 96 frames)."""
+    """Fit a model on `train_data` (augmented), select the epoch on `val_data` (plain 96 frames).
+
+    A fresh model of `config.architecture`, or `initial` to continue training one (a new cosine cycle).
+    """
     keras.utils.set_random_seed(config.seed)
-    model = compile_model(build_model(config.architecture, mean_shape(train_data)), config.learning_rate)
+    model = initial if initial is not None else build_model(config.architecture, mean_shape(train_data))
+    model = compile_model(model, config.learning_rate)
     schedule = BudgetSchedule(
         config.learning_rate,
         config.epochs,
@@ -181,6 +186,12 @@ def train(
         schedule.best_epoch + 1,
         schedule.best,
     )
+
+
+def unwrap(model: keras.Model) -> keras.Model:
+    """The trainable regressor inside a flip-TTA wrapper (or the model itself)."""
+    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return inner[0] if len(inner) == 1 and model.name.endswith("_flip_tta") else model
 
 
 def predict_keypoints(

@@ -31,6 +31,8 @@ COLUMNS: tuple[str, ...] = tuple(f"{k}_{axis}" for k in KEYPOINTS for axis in ("
 
 # Horizontal flip turns the subject's left into right: the index each keypoint swaps with.
 FLIP_PERMUTATION: tuple[int, ...] = tuple(
-    KEYPOINTS.index(k.replace("left", "\0").replace("right", "left").replace("\0", "right"))
+    KEYPOINTS.index(
+        k.replace("left", "\0").replace("right", "left").replace("\0", "right")
+    )
     for k in KEYPOINTS
 )

@@ -139,22 +139,10 @@ def register_model(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
                backend, device, trained_on, selected_on, epochs, train_seconds, card, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?::TIMESTAMP, now()))""",
         [
-            info.model_id,
-            info.task,
-            info.architecture,
-            info.params,
-            rel_file,
-            info.file_bytes,
-            sha256_of(info.path),
-            info.input_size,
-            meta.get("backend"),
-            meta.get("device"),
-            meta.get("trained_on"),
-            meta.get("selected_on"),
-            meta.get("epochs"),
-            meta.get("train_seconds"),
-            card,
-            meta.get("created_at"),
+            info.model_id, info.task, info.architecture, info.params, rel_file, info.file_bytes,
+            sha256_of(info.path), info.input_size, meta.get("backend"), meta.get("device"),
+            meta.get("trained_on"), meta.get("selected_on"), meta.get("epochs"),
+            meta.get("train_seconds"), card, meta.get("created_at"),
         ],
     )
 

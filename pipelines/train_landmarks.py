@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--bn-momentum",
+        type=float,
+        default=None,
+        help="batch-norm momentum (default: the model's own; 0.9 fresh)",
+    )
+    parser.add_argument(
         "--flip-tta",
         action="store_true",
         help="commit the model averaged with its mirrored prediction (built in; 2x inference cost)",
@@ -116,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         seed=args.seed,
+        bn_momentum=args.bn_momentum,
     )
     initial, previous_seconds, previous_epochs = None, 0.0, 0
     if args.init_from:

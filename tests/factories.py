@@ -61,18 +61,9 @@ def make_images_warehouse(
             con.execute(
                 "INSERT INTO images VALUES (?, 'fer2013', ?, ?, ?, ?, ?, ?, ?, 48, 48, ?, ?, ?, ?, 1)",
                 [
-                    image_id,
-                    USAGE_SPLIT[usage],
-                    usage,
-                    emotion,
-                    LABEL_OF[emotion],
-                    name,
-                    f"{USAGE_SPLIT[usage]}/{emotion}/{name}",
-                    hashlib.sha256(pixels.tobytes()).hexdigest(),
-                    pixels.tobytes(),
-                    float(pixels.mean()),
-                    float(pixels.std()),
-                    bool(pixels.std() < 2),
+                    image_id, USAGE_SPLIT[usage], usage, emotion, LABEL_OF[emotion], name,
+                    f"{USAGE_SPLIT[usage]}/{emotion}/{name}", hashlib.sha256(pixels.tobytes()).hexdigest(),
+                    pixels.tobytes(), float(pixels.mean()), float(pixels.std()), bool(pixels.std() < 2),
                 ],
             )
     return db

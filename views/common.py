@@ -61,12 +61,8 @@ def require_images() -> duckdb.DuckDBPyConnection:
 def emotion_filter_sidebar() -> list[str]:
     """The emotion multiselect shared by all pages (rendered once, in the sidebar, by the app)."""
     return st.sidebar.multiselect(
-        "Emotions",
-        list(EMOTIONS),
-        default=list(EMOTIONS),
-        key=EMOTION_FILTER_KEY,
-        format_func=DISPLAY_NAMES.get,
-        help="Filters every page that shows faces or statistics.",
+        "Emotions", list(EMOTIONS), default=list(EMOTIONS), key=EMOTION_FILTER_KEY,
+        format_func=DISPLAY_NAMES.get, help="Filters every page that shows faces or statistics.",
     )
 
 

@@ -120,6 +120,7 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 2e-3
     seed: int = 0
+    bn_momentum: float | None = None  # set on every BatchNormalization layer (None: keep the model's)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def as_dict(self) -> dict:
@@ -134,6 +135,15 @@ class TrainResult:
     epochs_run: int
     best_epoch: int
     best_val_rmse: float
+
+
+def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    layers = []
+    for layer in model.layers:
+        layers.append(layer)
+        if isinstance(layer, keras.Model):
+            layers.extend(_all_layers(layer))
+    return layers
 
 
 def mean_shape(data: LandmarkData) -> np.ndarray:
@@ -162,6 +172,11 @@ def train(
     """
     keras.utils.set_random_seed(config.seed)
     model = initial if initial is not None else build_model(config.architecture, mean_shape(train_data))
+    if config.bn_momentum is not None:
+        # e.g. 0.99 when continuing a run: steadier moving statistics than a fresh run's fast-settling 0.9
+        for layer in _all_layers(model):
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = config.bn_momentum
     model = compile_model(model, config.learning_rate)
     schedule = BudgetSchedule(
         config.learning_rate,

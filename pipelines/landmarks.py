@@ -59,13 +59,22 @@ def run(args: argparse.Namespace) -> int:
         raise FaceemoError("--batch-size must be at least 1")
     info = model_store.resolve_model(args.model, "landmarks")
     faces, missing, registered = _pending(db, info.model_id)
-    if missing == 0 and registered == model_store.sha256_of(info.path):
+    sha = model_store.sha256_of(info.path)
+    if missing == 0 and registered == sha:
         print(f"landmarks: all {faces} faces already have landmarks from {info.model_id}; nothing to do")
         return 0
-    return _predict(db, info, args.batch_size, faces, missing)
+    stale = registered is not None and registered != sha and missing < faces
+    if stale:
+        print(
+            f"landmarks: the file of {info.model_id} changed since its landmarks were predicted; "
+            "predicting every face again",
+            file=sys.stderr,
+        )
+        missing = faces
+    return _predict(db, info, args.batch_size, faces, missing, stale)
 
 
-def _predict(db, info, batch_size: int, faces: int, missing: int) -> int:
+def _predict(db, info, batch_size: int, faces: int, missing: int, stale: bool = False) -> int:
     import numpy as np
     import pandas as pd
     from tqdm import tqdm
@@ -78,6 +87,8 @@ def _predict(db, info, batch_size: int, faces: int, missing: int) -> int:
     start = time.monotonic()
     done = 0
     with warehouse.writing(db) as con:
+        if stale:
+            con.execute("DELETE FROM landmarks WHERE model_id = ?", [info.model_id])
         model_store.ensure_registered(con, info)
         ids = [
             row[0]

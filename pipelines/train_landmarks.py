@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         initial = training.unwrap(keras.models.load_model(base.path, compile=False))
         previous_seconds = float(base.meta.get("train_seconds") or 0.0)
         previous_epochs = int(base.meta.get("epochs") or 0)
+        previous_command = base.meta.get("command", "?")
         config.architecture = base.meta.get("base_architecture", base.architecture)
     result = training.train(
         parts["train"],
@@ -220,7 +221,10 @@ def run(args: argparse.Namespace) -> int:
             "on the held-out people."
         )
     if args.init_from:
-        notes.append(f"Training continued from {args.init_from} (epochs and time include its run).")
+        notes.append(
+            f"Training continued from {args.init_from} (epochs and time include its run; a new cosine "
+            f"learning-rate cycle). That run: `{previous_command}`"
+        )
     path = card.save_model(result.model, out_dir, meta, reports, notes)
     if not args.no_production:
         card.set_production(out_dir, "landmarks", args.name)

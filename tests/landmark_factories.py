@@ -82,7 +82,8 @@ def make_68_zip(
                     pts = face_points(seed, size)
                     name = f"{person}_{f:02d}.jpg" if split == "training" else f"{person}_{90 + f}.jpg"
                     archive.writestr(f"{split}/{name}", png_bytes(draw_face(pts, size, size + 10, seed)))
-                    rows.append([name, *pts.reshape(-1)])
+                    # the archive labels pixel c as [c, c+1): a dot drawn at c reads c + 0.5
+                    rows.append([name, *(pts + 0.5).reshape(-1)])
             frame = pd.DataFrame(rows, columns=["", *[str(i) for i in range(136)]])
             archive.writestr(f"{split}_frames_keypoints.csv", frame.to_csv(index=False))
     return path

@@ -192,3 +192,22 @@ def test_train_landmarks_step_rejects_bad_data(tmp_path, capsys):
     assert main(["train-landmarks", "--data", str(bad), "--cache", "none"]) == 2
     assert "not a readable zip" in capsys.readouterr().err
     assert main(["train-landmarks", "--data", str(tmp_path / "missing.zip")]) == 2
+
+
+def test_landmarks_step_redoes_a_model_whose_file_changed(images_db, tiny_model):
+    import keras
+
+    assert main(["landmarks"]) == 0
+    before = _landmark_rows(images_db)
+    path = tiny_model / "lmk_tiny_test.keras"
+    model = keras.models.load_model(path, compile=False)
+    dense = model.layers[-2]
+    kernel, bias = dense.get_weights()
+    dense.set_weights([kernel, bias + 0.1])  # every prediction moves by 0.1 * 48 px
+    model.save(path)
+    assert main(["landmarks"]) == 0
+    after = _landmark_rows(images_db)
+    assert len(after) == len(before)
+    np.testing.assert_allclose(
+        np.array([r[2:] for r in after]) - np.array([r[2:] for r in before]), 4.8, atol=1e-3
+    )

@@ -66,7 +66,7 @@ def test_68_zip_is_read_by_content(tmp_path):
     assert raw[:8] == b"\x89PNG\r\n\x1a\n"  # PNG under a .jpg name
     expected = draw_face(face_points(0, 80), 80, 90, 0)
     np.testing.assert_array_equal(faces[0].image, expected)
-    np.testing.assert_allclose(faces[0].points, face_points(0, 80))
+    np.testing.assert_allclose(faces[0].points, face_points(0, 80) + 0.5)  # as in the file: pixel edges
 
 
 def test_person_of():
@@ -195,6 +195,13 @@ def test_load_68_frames_every_face(tmp_path):
     left = y[:, 0:2]
     assert (np.abs(left[:, 1] - 33) < 6).all()
     assert (y[:, 0] > y[:, 2]).all()  # left eye (image right) at larger x than the right eye
+    # the keypoints sit on the dots drawn at their iBUG points (eye corners, brows, nose tip, mouth)
+    singles = [i for i, k in enumerate(KEYPOINTS) if "eye_center" not in k]
+    for img, pts in zip(x[..., 0], y.reshape(-1, 15, 2), strict=True):
+        for px, py in pts[singles]:
+            xi, yi = int(round(px)), int(round(py))
+            if 1 <= xi < 95 and 1 <= yi < 95:
+                assert img[yi - 1 : yi + 2, xi - 1 : xi + 2].max() > 120, (px, py)
     limited = dataset.load_68(path, limit=2)
     assert len(limited) == 4
 

@@ -49,6 +49,18 @@ def model_card(meta: dict[str, Any], reports: dict[str, dict[str, float]], notes
     return "\n".join(lines)
 
 
+def _without_optimizer(model):
+    """An uncompiled copy with the same weights: the committed file holds no optimizer state (a third of
+    the size) and nothing a caller could mistake for a training setup."""
+    import keras
+
+    if model.optimizer is None:
+        return model
+    clean = keras.Model.from_config(model.get_config())
+    clean.set_weights(model.get_weights())
+    return clean
+
+
 def save_model(
     model, out_dir: Path, meta: dict[str, Any], reports: dict[str, dict[str, float]], notes: list[str]
 ) -> Path:
@@ -56,7 +68,7 @@ def save_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{meta['model_id']}.keras"
     tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
+    _without_optimizer(model).save(tmp)
     tmp.replace(path)
     meta = {**meta, "file_bytes": path.stat().st_size}
     (out_dir / f"{meta['model_id']}.json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -21,7 +21,7 @@ HALF = FRAME_SIZE / 2
 
 def _conv(x, filters: int, kernel: int = 3):
     x = layers.Conv2D(filters, kernel, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization(momentum=0.9)(x)  # few steps per epoch: settle fast
+    x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
 

@@ -81,9 +81,7 @@ for column, (measure, title) in zip(columns, MEASURES.items(), strict=True):
             ),
         )
         bars = base.mark_errorbar(ticks=True).encode(
-            y=alt.Y(
-                "ci_low:Q", title=f"mean ({unit}) with 95% bootstrap interval", scale=alt.Scale(zero=False)
-            ),
+            y=alt.Y("ci_low:Q", title=f"mean ({unit}), 95% CI", scale=alt.Scale(zero=False)),
             y2="ci_high:Q",
             color=emotion_colour(legend=False),
         )
@@ -131,13 +129,13 @@ if "kruskal" not in analysis:
 else:
     kw = analysis["kruskal"].copy()
     kw["measure"] = kw["measure"].map(variant_label)
+    kw["p"] = kw["p"].map(lambda p: f"{p:.2e}" if p > 0 else "< 1e-300")  # scipy underflows to 0
     st.dataframe(
         kw[["measure", "h", "dof", "p", "epsilon_squared", "eta_squared_h", "magnitude", "n"]],
         hide_index=True,
         width="stretch",
         column_config={
             "h": st.column_config.NumberColumn("H", format="%.1f"),
-            "p": st.column_config.NumberColumn("p", format="%.2e"),
             "epsilon_squared": st.column_config.NumberColumn("ε²", format="%.4f"),
             "eta_squared_h": st.column_config.NumberColumn("η²H", format="%.4f"),
         },
@@ -150,6 +148,15 @@ else:
 
     st.header("The study's findings, checked")
     comparison = analysis["comparison"]
+    in_px = comparison[comparison["scale"] == SCALES[""]]
+    in_iod = comparison[comparison["scale"] == SCALES["_iod"]]
+    agreed, agreed_iod = int((in_px["verdict"] == "agrees").sum()), int((in_iod["verdict"] == "agrees").sum())
+    st.markdown(
+        f"In pixels, as the study measured, our data clearly agrees with **{agreed} of {len(in_px)}** "
+        f"findings; scale-free (÷ inter-ocular), with **{agreed_iod} of {len(in_iod)}**. A finding"
+        " that holds in pixels but not scale-free reflects how large the faces are in their crops rather "
+        "than the expression."
+    )
     for measure, (largest, smallest) in STUDY_FINDINGS.items():
         st.markdown(
             f"**{MEASURES[measure]}** — the study: largest for *{display(largest)}*, smallest for "

@@ -89,6 +89,9 @@ def _point_layer(table: pd.DataFrame, colour_by_emotion: bool = False, size: int
     )
 
 
+# "pad": a face plot keeps its square width x height; legends are added beside it, not taken from it.
+SQUARE = alt.AutoSizeParams(type="pad")
+
 tab_one, tab_all, tab_spread, tab_table, tab_browse = st.tabs(
     ["Per emotion", "All emotions", "One keypoint's spread", "Statistics", "Browse faces"]
 )
@@ -133,16 +136,11 @@ with tab_one:
         )
     )
     points = _points(table)
-    chart = face_layer(pixels) + boxes + face_lines(points) + _point_layer(points)
+    chart = face_layer(pixels, 420) + boxes + face_lines(points) + _point_layer(points)
     with right:
-        st.altair_chart(
-            chart.properties(
-                width=420,
-                height=420,
-                title=f"{display(emotion)}: mean points and {envelope.split(' (')[0]} envelope",
-            ),
-            width="content",
-        )
+        # Titles go outside the chart: inside, they would take height from the square face.
+        st.markdown(f"**{display(emotion)}: mean points and {envelope.split(' (')[0]} envelope**")
+        st.altair_chart(chart.properties(width=420, height=420, autosize=SQUARE), width="content")
         st.caption(f"{int(table['n'].iloc[0]):,} faces. Orange boxes: the {envelope} of each keypoint.")
 
 with tab_all:
@@ -163,14 +161,12 @@ with tab_all:
     shown["x"] = shown["ox"] + magnify * (shown["x"] - shown["ox"])
     shown["y"] = shown["oy"] + magnify * (shown["y"] - shown["oy"])
     chart = (
-        face_layer(faces["all"], opacity=0.7)
+        face_layer(faces["all"], 480, opacity=0.7)
         + face_lines(shown, colour_by_emotion=True)
         + _point_layer(shown, colour_by_emotion=True, size=30)
     )
-    st.altair_chart(
-        chart.properties(width=480, height=480, title="Mean landmark set of each emotion"),
-        width="content",
-    )
+    st.markdown("**Mean landmark set of each emotion**")
+    st.altair_chart(chart.properties(width=480, height=480, autosize=SQUARE), width="content")
     st.caption(
         "Over the mean face of the selected emotions."
         + (f" Differences magnified ×{magnify}." if magnify > 1 else "")
@@ -276,14 +272,9 @@ with tab_browse:
         )
         left, right = st.columns([2, 1])
         with left:
-            st.altair_chart(
-                (face_layer(pixels) + face_lines(pts) + _point_layer(pts)).properties(
-                    width=400,
-                    height=400,
-                    title=f"{row['file_name']} ({display(row['emotion'])}, {row['usage']})",
-                ),
-                width="content",
-            )
+            st.markdown(f"**{row['file_name']}** ({display(row['emotion'])}, {row['usage']})")
+            chart = face_layer(pixels, 400) + face_lines(pts) + _point_layer(pts)
+            st.altair_chart(chart.properties(width=400, height=400, autosize=SQUARE), width="content")
         with right:
             st.dataframe(
                 pts[["keypoint", "x", "y"]],

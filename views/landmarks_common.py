@@ -3,6 +3,8 @@ friendly stop when no landmarks exist, and Altair drawings of a face with points
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 
 import altair as alt
@@ -30,8 +32,9 @@ FACE_LINES: tuple[tuple[str, str], ...] = (
     ("mouth_left_corner", "mouth_center_bottom_lip"),
     ("mouth_center_bottom_lip", "mouth_right_corner"),
 )
-SCALE_X = alt.Scale(domain=[-0.5, FRAME_SIZE - 0.5], nice=False)
-SCALE_Y = alt.Scale(domain=[FRAME_SIZE - 0.5, -0.5], nice=False)  # image rows: y grows downwards
+# clamp: an envelope reaching outside the frame is drawn to the frame's edge, not over the page
+SCALE_X = alt.Scale(domain=[-0.5, FRAME_SIZE - 0.5], nice=False, clamp=True)
+SCALE_Y = alt.Scale(domain=[FRAME_SIZE - 0.5, -0.5], nice=False, clamp=True)  # image rows: y grows down
 AXIS_X = alt.X("x:Q", scale=SCALE_X, axis=None)
 AXIS_Y = alt.Y("y:Q", scale=SCALE_Y, axis=None)
 
@@ -76,33 +79,28 @@ def usage_filter(key: str) -> list[str]:
     return chosen
 
 
-def face_layer(pixels: np.ndarray, opacity: float = 1.0) -> alt.Chart:
-    """A grayscale face (any square size) as a heatmap in the 96x96 frame's coordinates."""
-    size = pixels.shape[0]
-    step = FRAME_SIZE / size
-    jj, ii = np.meshgrid(np.arange(size), np.arange(size))
-    frame = pd.DataFrame(
-        {
-            "x": jj.ravel() * step - 0.5,
-            "x2": (jj.ravel() + 1) * step - 0.5,
-            "y": ii.ravel() * step - 0.5,
-            "y2": (ii.ravel() + 1) * step - 0.5,
-            "v": np.asarray(pixels, np.float64).ravel(),
-        }
-    )
+def face_layer(pixels: np.ndarray, size: int, opacity: float = 1.0) -> alt.Chart:
+    """A grayscale face as a background image filling the plot, in the 96x96 frame's coordinates (a PNG
+    data URL, `size` px a side, in an Altair image mark anchored at the frame's top-left corner)."""
+    from PIL import Image
+
+    face = Image.fromarray(np.clip(np.asarray(pixels, np.float64), 0, 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    face.resize((size, size), Image.BILINEAR).save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    anchor = pd.DataFrame({"x": [-0.5], "y": [-0.5], "url": [url]})
+    # Sized by the plot's own width/height signals: Streamlit may shrink the plot to fit its container.
     return (
-        alt.Chart(frame)
-        .mark_rect(opacity=opacity)
-        .encode(
-            x=AXIS_X,
-            x2="x2:Q",
-            y=AXIS_Y,
-            y2="y2:Q",
-            color=alt.Color(
-                "v:Q", scale=alt.Scale(scheme="greys", reverse=True, domain=[0, 255]), legend=None
-            ),
-            tooltip=alt.value(None),
+        alt.Chart(anchor)
+        .mark_image(
+            width=alt.ExprRef("width"),
+            height=alt.ExprRef("height"),
+            align="left",
+            baseline="top",
+            opacity=opacity,
+            aspect=False,
         )
+        .encode(x=AXIS_X, y=AXIS_Y, url="url:N")
     )
 
 

@@ -36,3 +36,19 @@ def require_file(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not here (the shared data folder sits beside the repo)")
     return path
+
+
+@pytest.fixture(scope="session")
+def fer_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real FER-2013 archive ingested ONCE per test session into a temp warehouse (~10 s).
+
+    Shared by every test that needs the full data: treat it as read-only (open it with
+    warehouse.connect_readonly, or point $FACEEMO_DB at it with monkeypatch for page tests).
+    Skipped when ../shared/data/fer2013.zip is not there.
+    """
+    from faceemo.ingest import ingest
+
+    require_file(FER_ARCHIVE)
+    db = tmp_path_factory.mktemp("fer2013") / "faceemo.duckdb"
+    ingest(FER_ARCHIVE, db=db)
+    return db

@@ -53,7 +53,8 @@ def make_images_warehouse(
     rows.append((image_id, "PublicTest", "happy", f"PublicTest_{1000 + image_id}.jpg", rows[0][4].copy()))
     with warehouse.writing(db) as con:
         con.execute(
-            "INSERT INTO ingests VALUES "
+            "INSERT INTO ingests (ingest_id, dataset, source_path, source_sha256, source_bytes, layout, "
+            "started_at, finished_at, n_images, n_skipped, skipped) VALUES "
             "(1, 'fer2013', 'generated', 'x', 0, 'image-folders', now(), now(), ?, 0, '[]')",
             [len(rows)],
         )

@@ -1,6 +1,102 @@
-"""Class balance page (placeholder until its issue lands)."""
+"""Class balance: faces per emotion in each usage (counts and shares), as charts and a table, and
+random sample faces per emotion."""
 
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
+from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS, USAGES
+from views.common import load, require_images, selected_emotions
+from views.data_widgets import dataset_choice, face_strip
+
+SEED_KEY = "balance_seed"
+
 st.title("Class balance")
-st.info("This page is not built yet.")
+require_images()
+dataset = dataset_choice("balance_dataset")
+emotions = selected_emotions()
+if not emotions:
+    st.info("Choose at least one emotion in the sidebar filter.")
+    st.stop()
+
+counts = load("balance_counts", dataset=dataset, emotions=emotions)
+usages = [u for u in USAGES if u in set(counts["usage"])] + sorted(set(counts["usage"]) - set(USAGES))
+shown = [e for e in EMOTIONS if e in set(counts["emotion"])]
+colour = alt.Color(
+    "emotion:N", scale=alt.Scale(domain=shown, range=[COLOURS[e] for e in shown]), sort=shown, legend=None
+)
+
+
+def bars(value: str, title: str, fmt: str, shared_y: bool) -> alt.FacetChart:
+    base = alt.Chart().encode(  # no data on the layers: the facet carries it, or nothing is split
+        x=alt.X("emotion:N", sort=shown, title=None),
+        y=alt.Y(f"{value}:Q", title=title),
+        color=colour,
+        tooltip=[
+            alt.Tooltip("usage:N"), alt.Tooltip("emotion:N"),
+            alt.Tooltip("images:Q", format=","), alt.Tooltip("percent:Q", format=".1f", title="% of usage"),
+        ],
+    )
+    layered = base.mark_bar() + base.mark_text(dy=-6, fontSize=10).encode(
+        text=alt.Text(f"{value}:Q", format=fmt), color=alt.value("#333")
+    )
+    chart = layered.properties(width=220, height=240).facet(
+        column=alt.Column("usage:N", sort=usages, title=None), data=counts
+    )
+    # counts differ 8x between Training and the test usages: each gets its own axis; shares share one
+    return chart if shared_y else chart.resolve_scale(y="independent")
+
+
+st.caption(
+    "Percentages are each emotion's share of all faces of its usage (every emotion counted), so they "
+    "stay true when the sidebar filter hides some emotions. Fit on Training, select on PublicTest, "
+    "report on PrivateTest."
+)
+tab_counts, tab_percent = st.tabs(["Counts", "Percent of usage"])
+with tab_counts:
+    st.altair_chart(bars("images", "faces", ",", shared_y=False))
+with tab_percent:
+    st.altair_chart(bars("percent", "% of the usage's faces", ".1f", shared_y=True))
+
+# The same numbers as a table, shaped like the data README: one row per usage and per folder split.
+splits = load("balance_split_counts", dataset=dataset, emotions=emotions)
+by_usage = counts.pivot_table(index="usage", columns="emotion", values="images", aggfunc="sum",
+                              fill_value=0).reindex(index=usages, columns=shown, fill_value=0)
+split_order = [s for s in ("train", "valid", "test") if s in set(splits["split"])]
+by_split = splits.pivot_table(index="split", columns="emotion", values="images", aggfunc="sum",
+                              fill_value=0).reindex(index=split_order, columns=shown, fill_value=0)
+by_split.index = [f"{s} (folder)" for s in by_split.index]
+table = pd.concat([by_usage, by_split])
+table["total"] = table.sum(axis=1)
+percent = counts.pivot_table(index="usage", columns="emotion", values="percent", aggfunc="sum",
+                             fill_value=0).reindex(index=usages, columns=shown, fill_value=0).round(2)
+st.subheader("Counts")
+st.dataframe(table.rename_axis("usage / split").reset_index(), hide_index=True)
+st.caption("`total` sums the emotions shown. Percent of each usage's faces:")
+st.dataframe(percent.rename_axis("usage").reset_index(), hide_index=True)
+
+st.subheader("Sample faces")
+
+
+def _redraw() -> None:
+    st.session_state[SEED_KEY] = int(st.session_state.get(SEED_KEY, 0)) + 1
+
+
+left, middle, right, button = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+usage = left.selectbox("Usage", ["all", *usages], key="balance_usage")
+per_emotion = middle.slider("Faces per emotion", 4, 24, 8, key="balance_per_emotion")
+seed = right.number_input("Seed", min_value=0, value=0, step=1, key=SEED_KEY)
+button.button("Draw other faces", on_click=_redraw, key="balance_redraw")
+
+samples = load("balance_samples", dataset=dataset, emotions=emotions, usage=usage,
+               per_emotion=int(per_emotion), seed=int(seed))
+in_usage = counts if usage == "all" else counts[counts["usage"] == usage]
+for emotion in shown:
+    faces = samples[samples["emotion"] == emotion]
+    if faces.empty:
+        continue
+    available = int(in_usage.loc[in_usage["emotion"] == emotion, "images"].sum())
+    st.markdown(f"**{DISPLAY_NAMES[emotion]}** — {len(faces)} of {available:,}")
+    face_strip(faces, list(faces["file_name"]))

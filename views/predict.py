@@ -1,6 +1,221 @@
-"""Predict page (placeholder until its issue lands)."""
+"""Predict: upload photos (or pick a sample face) and see every face's emotion and landmarks."""
 
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from faceemo import inference, model_store, warehouse
+from faceemo.annotate import annotate_image, draw_landmarks, face_label
+from faceemo.errors import FaceemoError, ModelError
+from faceemo.images import IMAGE_EXTENSIONS
+from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS
+from faceemo.paths import models_dir
+from views import common
+
+SOURCE_UPLOAD = "Upload photos"
+SOURCE_SAMPLE = "Sample face from the warehouse"
+UPLOAD_TYPES = [ext.lstrip(".") for ext in IMAGE_EXTENSIONS]
+
+
+def _models_stamp() -> tuple:
+    """Changes whenever a model file or production.json changes: the cached models are then reloaded."""
+    folder = models_dir()
+    return (str(folder), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.json"))))
+
+
+@st.cache_resource(show_spinner="Loading the models ...", max_entries=4)
+def cached_models(emotion_id: str | None, landmark_id: str | None, stamp: tuple) -> inference.Models:
+    return inference.load_models(emotion_id, landmark_id)
+
+
+@st.cache_data(show_spinner="Finding faces ...", max_entries=64)
+def cached_analysis(
+    data: bytes, name: str, emotion_id: str | None, landmark_id: str | None, stamp: tuple,
+    whole_image_if_no_face: bool,
+) -> tuple[np.ndarray, list[inference.FaceResult]]:
+    """(RGB pixels for display, faces) of one uploaded photo; ImageError for a bad one (not cached)."""
+    models = cached_models(emotion_id, landmark_id, stamp)
+    prepared = inference.prepare(data, name, whole_image_if_no_face=whole_image_if_no_face)
+    return prepared.image.rgb, inference.predict_faces([prepared], models)[0]
+
+
+def probability_chart(probabilities: dict[str, float]) -> alt.Chart:
+    """Horizontal bars of the 7 probabilities, most probable on top, coloured by emotion."""
+    frame = pd.DataFrame(
+        {
+            "emotion": [DISPLAY_NAMES[e] for e in EMOTIONS],
+            "key": list(EMOTIONS),
+            "probability": [probabilities[e] for e in EMOTIONS],
+        }
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title=None),
+            y=alt.Y("emotion:N", sort="-x", title=None),
+            color=alt.Color(
+                "key:N", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values())), legend=None
+            ),
+            tooltip=[alt.Tooltip("emotion:N"), alt.Tooltip("probability:Q", format=".1%")],
+        )
+        .properties(height=210)
+    )
+
+
+def _choose_model(task: str, label: str) -> str | None:
+    """A model picker when several models of `task` are committed; None means the production one."""
+    try:
+        known = model_store.list_models(task)
+    except ModelError as exc:
+        st.error(str(exc))
+        return None
+    if len(known) < 2:
+        return None
+    ids = [m.model_id for m in known]
+    try:
+        production = model_store.resolve_model(None, task).model_id
+    except ModelError:
+        production = ids[0]
+    return st.selectbox(
+        label, ids, index=ids.index(production) if production in ids else 0, key=f"predict_model_{task}",
+        format_func=lambda i: f"{i} (production)" if i == production else i,
+    )
+
+
+def _downloads(rows: list[dict], stem: str, key: str) -> None:
+    left, right = st.columns(2)
+    left.download_button(
+        "CSV", pd.DataFrame(rows).to_csv(index=False), file_name=f"{stem}.csv", mime="text/csv",
+        key=f"{key}_csv", on_click="ignore", icon=":material/download:",
+    )
+    right.download_button(
+        "JSON", json.dumps(rows if len(rows) > 1 else rows[0], indent=2), file_name=f"{stem}.json",
+        mime="application/json", key=f"{key}_json", on_click="ignore", icon=":material/download:",
+    )
+
+
+def render_face(result: inference.FaceResult, stem: str, key: str, truth: str | None = None) -> None:
+    """One face: its crop with landmarks, its probabilities, its downloads."""
+    left, right = st.columns([1, 2])
+    caption = "Face crop (as the models see it)"
+    caption += " with its 15 landmarks" if result.landmarks_96 is not None else "; no landmark model"
+    left.image(draw_landmarks(result.crop96, result.landmarks_96, size=240), caption=caption)
+    with right:
+        if result.probabilities is None:
+            st.info("No emotion model: probabilities are not available.")
+        else:
+            name = DISPLAY_NAMES[result.emotion]
+            verdict = f"**Face {result.index + 1}: {name}** ({result.confidence:.0%})"
+            if truth is not None:
+                verdict += f" — labelled *{DISPLAY_NAMES.get(truth, truth)}* in the warehouse"
+            st.markdown(verdict)
+            st.altair_chart(probability_chart(result.probabilities), width="stretch")
+        if result.whole_image:
+            st.caption("The whole image was treated as one face.")
+        _downloads([result.to_row()], f"{stem}_face{result.index + 1}", key)
+
+
+def render_photo(name: str, rgb: np.ndarray, results: list[inference.FaceResult], key: str) -> None:
+    """A photo's annotated image and each of its faces."""
+    stem = Path(name).stem or "photo"
+    st.subheader(name)
+    if not results:
+        st.warning(
+            f"No face found in **{name}**. Tick *If no face is found, treat the whole image as one face* "
+            "above to analyse it anyway (as a face crop, this works best on an already-cropped face)."
+        )
+        st.image(rgb, caption=f"{rgb.shape[1]}x{rgb.shape[0]}", width=min(480, rgb.shape[1]))
+        return
+    summary = ", ".join(face_label(r) for r in results)
+    caption = f"{len(results)} face(s): {summary}"
+    st.image(annotate_image(rgb, results), caption=caption, width=min(800, rgb.shape[1]))
+    for result in results:
+        render_face(result, stem, f"{key}_{result.index}")
+
+
+def _upload_section(emotion_id: str | None, landmark_id: str | None, stamp: tuple, fallback: bool) -> None:
+    limit = st.get_option("server.maxUploadSize")
+    uploads = st.file_uploader(
+        "Photos", type=UPLOAD_TYPES, accept_multiple_files=True, key="predict_upload",
+        help=f"JPEG, PNG, WebP, BMP, TIFF or GIF (first frame), up to {limit} MB each.",
+    )
+    if not uploads:
+        st.info("Upload one or several photos: every face in them gets its emotion and landmarks.")
+        return
+    all_rows: list[dict] = []
+    for n, upload in enumerate(uploads):
+        try:
+            rgb, results = cached_analysis(
+                upload.getvalue(), upload.name, emotion_id, landmark_id, stamp, fallback
+            )
+        except FaceemoError as exc:
+            # a bad file gets its reason; the other files are still processed
+            st.error(f"**{upload.name}**: {str(exc).removeprefix(upload.name + ': ')}")
+            continue
+        digest = hashlib.sha1(upload.getvalue()).hexdigest()[:8]
+        render_photo(upload.name, rgb, results, key=f"up{n}_{digest}")
+        all_rows.extend(r.to_row() for r in results)
+    if len(all_rows) > 1:
+        st.subheader("All faces")
+        _downloads(all_rows, "faces", "all_faces")
+
+
+def _sample_section(models: inference.Models) -> None:
+    con = common.connection()
+    if con is None or warehouse.row_count(con, "images") == 0:
+        st.info(f"The warehouse has no faces yet; fill it with `{warehouse.FILL_COMMAND}` to pick a sample.")
+        return
+    samples = common.load("predict_sample_faces", emotions=common.selected_emotions(), per_emotion=5)
+    if samples.empty:
+        st.info("No faces of the emotions chosen in the sidebar.")
+        return
+    labels = {
+        int(row.image_id): f"{DISPLAY_NAMES[row.emotion]} · {row.usage} · {row.file_name}"
+        for row in samples.itertuples()
+    }
+    chosen = st.selectbox("Sample face", list(labels), format_func=labels.get, key="predict_sample")
+    row = samples.set_index("image_id").loc[chosen]
+    pixels = np.frombuffer(row["pixels"], dtype=np.uint8).reshape(int(row["height"]), int(row["width"]))
+    # a warehouse face is already a FER-2013 crop: no detection, the whole image is the face
+    results = inference.analyze(pixels, name=row["file_name"], models=models, whole_image=True)
+    render_face(results[0], Path(row["file_name"]).stem, f"sample_{chosen}", truth=row["emotion"])
+
+
 st.title("Predict")
-st.info("This page is not built yet.")
+st.caption(
+    "Every face in a photo, found by OpenCV's Haar cascades and cropped like FER-2013, "
+    "gets the 7 emotion probabilities and 15 facial landmarks."
+)
+
+pick_left, pick_right = st.columns(2)
+with pick_left:
+    emotion_id = _choose_model("emotion", "Emotion model")
+with pick_right:
+    landmark_id = _choose_model("landmarks", "Landmark model")
+stamp = _models_stamp()
+try:
+    models = cached_models(emotion_id, landmark_id, stamp)
+except ModelError as exc:
+    st.warning(f"Predictions need a model. {exc}.")
+    st.code(f"{inference.TRAIN_COMMAND['emotion']}\n{inference.TRAIN_COMMAND['landmarks']}", language="bash")
+    st.stop()
+for notice in models.notices():
+    st.warning(notice)
+
+source = st.radio("Faces from", [SOURCE_UPLOAD, SOURCE_SAMPLE], horizontal=True, key="predict_source")
+if source == SOURCE_UPLOAD:
+    fallback = st.checkbox(
+        "If no face is found, treat the whole image as one face", key="predict_whole_image",
+        help="As the original study did: the whole photo, padded to a square, becomes the face crop.",
+    )
+    _upload_section(emotion_id, landmark_id, stamp, fallback)
+else:
+    _sample_section(models)

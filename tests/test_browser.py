@@ -1,0 +1,121 @@
+"""A real headless Chromium uploads a photo to the running dashboard and sees the probabilities chart.
+
+Drives Debian's /usr/bin/chromium through Playwright's Python package (never `playwright install`:
+its browser download host is unreachable here), against `streamlit run streamlit_app.py` on a free
+127.0.0.1 port, with a temp warehouse path and tiny stand-in models.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from faceemo.paths import REPO_ROOT
+from tests.conftest import FER_ARCHIVE, require_file
+from tests.predict_helpers import FER_HAPPY_FACES, face_on_canvas, fer_face, tiny_models_folder
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+STARTUP_SECONDS = 120
+RENDER_MS = 150_000  # the first prediction imports TensorFlow and loads the models: slow on 2 shared cores
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(port: int, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                if reply.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"streamlit did not start within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def dashboard(tmp_path, tmp_path_factory):
+    """The real dashboard on a free localhost port; always terminated."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FACEEMO_DB": str(tmp_path / "faceemo.duckdb"),
+        "FACEEMO_MODELS": str(tiny_models_folder(tmp_path_factory.getbasetemp(), "both")),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    log = tmp_path / "streamlit.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]
+    with open(log, "w") as out:
+        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(port, server, log)
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
+
+
+def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it with apt)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    url, log = dashboard
+    canvas, _ = face_on_canvas(fer_face(require_file(FER_ARCHIVE), FER_HAPPY_FACES[0]))
+    photo = tmp_path / "portrait.png"
+    Image.fromarray(canvas).save(photo)
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            args=CHROMIUM_ARGS, headless=True, timeout=60_000,
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.set_default_timeout(RENDER_MS)
+            page.goto(f"{url}/predict", wait_until="domcontentloaded", timeout=60_000)
+            page.get_by_text("Predict", exact=True).first.wait_for()
+            upload = page.locator('input[type="file"]')
+            upload.wait_for(state="attached")
+            upload.set_input_files(str(photo))
+            page.get_by_text("Face 1:").first.wait_for()
+            chart = page.locator(".vega-embed").first
+            chart.wait_for(state="visible")
+            assert chart.locator("canvas, svg").count() >= 1
+            page.get_by_text("portrait.png").first.wait_for()
+            page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
+            assert "Traceback" not in page.content()
+        except Exception:
+            print(log.read_text()[-3000:])
+            raise
+        finally:
+            browser.close()

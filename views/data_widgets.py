@@ -1,0 +1,35 @@
+"""Small layout helpers shared by the data pages (overview, class balance, data quality)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from faceemo.readers import pixels_to_array
+from views.common import load
+
+DEFAULT_DATASET = "fer2013"
+
+
+def dataset_choice(key: str) -> str:
+    """The data set to show: fer2013 by default; a selectbox only when the warehouse holds several."""
+    datasets = load("overview_datasets")
+    names = list(datasets["dataset"]) if not datasets.empty else [DEFAULT_DATASET]
+    if len(names) == 1:
+        return names[0]
+    default = names.index(DEFAULT_DATASET) if DEFAULT_DATASET in names else 0
+    return st.selectbox("Data set", names, index=default, key=key)
+
+
+def face_strip(frame: pd.DataFrame, captions: Sequence[str], width: int = 96) -> None:
+    """The faces of `frame` (a `pixels` BLOB column) in a row that wraps, one caption each."""
+    if frame.empty:
+        return
+    st.image([pixels_to_array(blob) for blob in frame["pixels"]], caption=list(captions), width=width)
+
+
+def without_pixels(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame for st.dataframe: the BLOB column dropped."""
+    return frame.drop(columns=[c for c in ("pixels",) if c in frame.columns])

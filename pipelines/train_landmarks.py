@@ -142,6 +142,12 @@ def run(args: argparse.Namespace) -> int:
         initial=initial,
     )
     plain_model = result.model
+    if cache is not None:
+        # Insurance: the trained weights survive a failure in the evaluation or saving below.
+        rescue = cache / f"{args.name}.trained.keras"
+        rescue.parent.mkdir(parents=True, exist_ok=True)
+        plain_model.save(rescue)
+        print(f"trained weights kept at {rescue}", file=sys.stderr)
     if args.flip_tta:
         from faceemo.landmarks.model import with_flip_tta
 

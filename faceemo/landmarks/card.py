@@ -54,7 +54,7 @@ def _without_optimizer(model):
     the size) and nothing a caller could mistake for a training setup."""
     import keras
 
-    if model.optimizer is None:
+    if getattr(model, "optimizer", None) is None:  # an uncompiled model (e.g. the flip-TTA wrapper)
         return model
     clean = keras.Model.from_config(model.get_config())
     clean.set_weights(model.get_weights())

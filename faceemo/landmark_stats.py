@@ -191,7 +191,11 @@ class DistanceSet:
             for start in range(0, self.n_boot, chunk):
                 stop = min(start + chunk, self.n_boot)
                 idx = rng.integers(0, n, size=(stop - start, n))
-                means[start:stop] = values[idx].mean(axis=1)
+                # how often each face was drawn in each resample, then one matrix product: several times
+                # faster than gathering the drawn rows
+                offsets = (np.arange(stop - start) * n)[:, None]
+                counts = np.bincount((idx + offsets).ravel(), minlength=(stop - start) * n)
+                means[start:stop] = counts.reshape(stop - start, n) @ values / n
             out[emotion] = means
         return out
 
@@ -270,9 +274,9 @@ class DistanceSet:
         )
 
     def kruskal_table(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [vars(self.kruskal(v)) | {"magnitude": self.kruskal(v).magnitude} for v in VARIANTS]
-        )
+        """kruskal() of every variant, one row each, with the magnitude of its effect."""
+        results = [self.kruskal(v) for v in VARIANTS]
+        return pd.DataFrame([vars(r) | {"magnitude": r.magnitude} for r in results])
 
     def rank_probability(self, variant: str, emotion: str, largest: bool) -> float:
         """Share of bootstrap replicates in which `emotion` has the largest (or smallest) mean."""

@@ -1,6 +1,286 @@
-"""Landmarks page (placeholder until its issue lands)."""
+"""Landmarks page: the 15 predicted keypoints of the FER-2013 faces, per emotion.
 
+The study's per-coordinate describe() as pictures: each emotion's mean landmark set and its min/max
+envelope drawn over a face, every emotion overlaid, one keypoint's spread, the statistics as a table, and
+an image browser. Data: named queries landmarks_* over the warehouse; heavy work is cached.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from faceemo import warehouse
+from faceemo.keypoints import KEYPOINTS
+from faceemo.landmark_stats import mean_faces
+from faceemo.paths import resolve_db
+from views.common import connection, load, selected_emotions
+from views.landmarks_common import (
+    AXIS_X,
+    AXIS_Y,
+    SCALE_X,
+    SCALE_Y,
+    display,
+    emotion_colour,
+    face_layer,
+    face_lines,
+    require_landmarks,
+    usage_filter,
+)
+
 st.title("Landmarks")
-st.info("This page is not built yet.")
+st.caption(
+    "15 facial keypoints predicted for every FER-2013 face (96x96 frame: the 48x48 face upscaled x2). "
+    "Blank frames are left out of the statistics."
+)
+model_id = require_landmarks()
+emotions = selected_emotions()
+usages = usage_filter("landmarks_usage")
+if not emotions or not usages:
+    st.info("Choose at least one emotion (sidebar) and one usage.")
+    st.stop()
+
+stats = load("landmarks_stats", model_id=model_id, usages=usages, emotions=emotions)
+if stats.empty:
+    st.info("No faces with landmarks match these filters.")
+    st.stop()
+present = [e for e in emotions if e in set(stats["emotion"])]
+
+
+@st.cache_data(show_spinner="Averaging the faces of each emotion…", max_entries=16)
+def _mean_faces(db: str, identity: tuple, model: str, usages: list[str], emotions: list[str]) -> dict:
+    frame = warehouse.query(
+        connection(), "landmarks_pixels", model_id=model, usages=usages, emotions=emotions
+    )
+    faces = mean_faces(frame)
+    counts = frame["emotion"].value_counts()
+    total = sum(faces[e] * counts[e] for e in faces) / max(int(counts.sum()), 1)
+    return {"per_emotion": faces, "all": total}
+
+
+faces = _mean_faces(str(resolve_db()), warehouse.file_identity(resolve_db()), model_id, usages, emotions)
+
+
+def _points(table: pd.DataFrame) -> pd.DataFrame:
+    return table.rename(columns={"mean_x": "x", "mean_y": "y"})
+
+
+def _point_layer(table: pd.DataFrame, colour_by_emotion: bool = False, size: int = 40) -> alt.Chart:
+    chart = (
+        alt.Chart(table)
+        .mark_circle(size=size, opacity=1)
+        .encode(
+            x=AXIS_X,
+            y=AXIS_Y,
+            tooltip=[
+                alt.Tooltip("emotion:N"),
+                alt.Tooltip("keypoint:N"),
+                alt.Tooltip("x:Q", format=".2f"),
+                alt.Tooltip("y:Q", format=".2f"),
+            ],
+        )
+    )
+    return (
+        chart.encode(color=emotion_colour())
+        if colour_by_emotion
+        else chart.encode(color=alt.value("#17becf"))
+    )
+
+
+# "pad": a face plot keeps its square width x height; legends are added beside it, not taken from it.
+SQUARE = alt.AutoSizeParams(type="pad")
+
+tab_one, tab_all, tab_spread, tab_table, tab_browse = st.tabs(
+    ["Per emotion", "All emotions", "One keypoint's spread", "Statistics", "Browse faces"]
+)
+
+with tab_one:
+    left, right = st.columns([1, 2])
+    with left:
+        emotion = st.selectbox("Emotion", present, format_func=display, key="landmarks_emotion")
+        envelope = st.radio(
+            "Envelope",
+            ["min–max (as the study)", "interquartile (25–75%)"],
+            key="landmarks_envelope",
+            help="The study's describe() reported min and max; the quartiles are less driven by outliers.",
+        )
+        background = st.radio("Drawn over", ["the mean face of this emotion", "one face"], key="landmarks_bg")
+        pixels = faces["per_emotion"][emotion]
+        if background == "one face":
+            choices = load(
+                "landmarks_browse", model_id=model_id, usages=usages, emotions=[emotion], offset=0, limit=200
+            )
+            image_id = st.selectbox("Face (image id)", choices["image_id"].tolist(), key="landmarks_bg_face")
+            one = load("landmarks_image", model_id=model_id, image_id=int(image_id))
+            pixels = np.frombuffer(one["pixels"].iloc[0], np.uint8).reshape(48, 48)
+    table = stats[stats["emotion"] == emotion]
+    low, high = ("min", "max") if envelope.startswith("min") else ("q25", "q75")
+    boxes = (
+        alt.Chart(table)
+        .mark_rect(fillOpacity=0.15, stroke="#ff7f0e", strokeWidth=1)
+        .encode(
+            x=alt.X(f"{low}_x:Q", scale=SCALE_X, axis=None),
+            x2=f"{high}_x:Q",
+            y=alt.Y(f"{low}_y:Q", scale=SCALE_Y, axis=None),
+            y2=f"{high}_y:Q",
+            color=alt.value("#ff7f0e"),
+            tooltip=[
+                "keypoint:N",
+                alt.Tooltip(f"{low}_x:Q", format=".1f"),
+                alt.Tooltip(f"{high}_x:Q", format=".1f"),
+                alt.Tooltip(f"{low}_y:Q", format=".1f"),
+                alt.Tooltip(f"{high}_y:Q", format=".1f"),
+            ],
+        )
+    )
+    points = _points(table)
+    chart = face_layer(pixels, 420) + boxes + face_lines(points) + _point_layer(points)
+    with right:
+        # Titles go outside the chart: inside, they would take height from the square face.
+        st.markdown(f"**{display(emotion)}: mean points and {envelope.split(' (')[0]} envelope**")
+        st.altair_chart(chart.properties(width=420, height=420, autosize=SQUARE), width="content")
+        st.caption(f"{int(table['n'].iloc[0]):,} faces. Orange boxes: the {envelope} of each keypoint.")
+
+with tab_all:
+    magnify = st.slider(
+        "Magnify differences from the overall mean",
+        1,
+        10,
+        1,
+        key="landmarks_magnify",
+        help="Draws overall mean + k × (emotion mean − overall mean): the per-emotion differences are "
+        "a pixel or two.",
+    )
+    means = _points(stats[["emotion", "keypoint", "n", "mean_x", "mean_y"]])
+    weights = means.assign(wx=means["x"] * means["n"], wy=means["y"] * means["n"])
+    overall = weights.groupby("keypoint")[["wx", "wy", "n"]].sum()
+    centre = pd.DataFrame({"ox": overall["wx"] / overall["n"], "oy": overall["wy"] / overall["n"]})
+    shown = means.join(centre, on="keypoint")
+    shown["x"] = shown["ox"] + magnify * (shown["x"] - shown["ox"])
+    shown["y"] = shown["oy"] + magnify * (shown["y"] - shown["oy"])
+    chart = (
+        face_layer(faces["all"], 480, opacity=0.7)
+        + face_lines(shown, colour_by_emotion=True)
+        + _point_layer(shown, colour_by_emotion=True, size=30)
+    )
+    st.markdown("**Mean landmark set of each emotion**")
+    st.altair_chart(chart.properties(width=480, height=480, autosize=SQUARE), width="content")
+    st.caption(
+        "Over the mean face of the selected emotions."
+        + (f" Differences magnified ×{magnify}." if magnify > 1 else "")
+    )
+
+with tab_spread:
+    keypoint = st.selectbox(
+        "Keypoint",
+        list(KEYPOINTS),
+        index=KEYPOINTS.index("nose_tip"),
+        key="landmarks_kp",
+        format_func=lambda k: k.replace("_", " "),
+    )
+    faces_points = load("landmarks_points", model_id=model_id, usages=usages, emotions=emotions)
+    faces_points = faces_points[~faces_points["is_blank"]]
+    sample = faces_points.sample(min(len(faces_points), 4000), random_state=0)
+    scatter = (
+        alt.Chart(sample)
+        .mark_circle(size=10, opacity=0.35)
+        .encode(
+            x=alt.X(f"{keypoint}_x:Q", title="x (px)", scale=alt.Scale(zero=False)),
+            y=alt.Y(f"{keypoint}_y:Q", title="y (px, down)", scale=alt.Scale(zero=False, reverse=True)),
+            color=emotion_colour(),
+            tooltip=["image_id:Q", "emotion:N", "usage:N"],
+        )
+    )
+    centres = (
+        alt.Chart(stats[stats["keypoint"] == keypoint])
+        .mark_point(size=160, filled=True, shape="diamond", stroke="black", strokeWidth=1)
+        .encode(
+            x="mean_x:Q",
+            y="mean_y:Q",
+            color=emotion_colour(legend=False),
+            tooltip=[
+                "emotion:N",
+                alt.Tooltip("mean_x:Q", format=".2f"),
+                alt.Tooltip("mean_y:Q", format=".2f"),
+            ],
+        )
+    )
+    st.altair_chart(
+        (scatter + centres).properties(height=460, title=f"{keypoint.replace('_', ' ')}: one dot per face"),
+        width="stretch",
+    )
+    st.caption(f"{len(sample):,} of {len(faces_points):,} faces shown; diamonds are the per-emotion means.")
+
+with tab_table:
+    st.markdown(
+        "Per emotion and keypoint, in pixels of the 96x96 frame (the study's per-coordinate describe())."
+    )
+    shown = stats.copy()
+    shown["emotion"] = shown["emotion"].map(display)
+    st.dataframe(
+        shown[
+            [
+                "emotion",
+                "keypoint",
+                "n",
+                "mean_x",
+                "mean_y",
+                "std_x",
+                "std_y",
+                "min_x",
+                "max_x",
+                "min_y",
+                "max_y",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.2f") for c in shown.columns if "_" in c},
+    )
+
+with tab_browse:
+    total = int(stats.groupby("emotion")["n"].first().sum())
+    page_size = 50
+    page = st.number_input("Page", 1, max(1, -(-total // page_size)), 1, key="landmarks_page")
+    listing = load(
+        "landmarks_browse",
+        model_id=model_id,
+        usages=usages,
+        emotions=emotions,
+        offset=(int(page) - 1) * page_size,
+        limit=page_size,
+    )
+    if listing.empty:
+        st.info("No faces on this page.")
+    else:
+        labels = {
+            r.image_id: f"{r.image_id} · {display(r.emotion)} · {r.usage}" for r in listing.itertuples()
+        }
+        image_id = st.selectbox("Face", list(labels), format_func=labels.get, key="landmarks_face")
+        one = load("landmarks_image", model_id=model_id, image_id=int(image_id))
+        row = one.iloc[0]
+        pixels = np.frombuffer(row["pixels"], np.uint8).reshape(48, 48)
+        pts = pd.DataFrame(
+            {
+                "keypoint": list(KEYPOINTS),
+                "x": [row[f"{k}_x"] for k in KEYPOINTS],
+                "y": [row[f"{k}_y"] for k in KEYPOINTS],
+                "emotion": row["emotion"],
+            }
+        )
+        left, right = st.columns([2, 1])
+        with left:
+            st.markdown(f"**{row['file_name']}** ({display(row['emotion'])}, {row['usage']})")
+            chart = face_layer(pixels, 400) + face_lines(pts) + _point_layer(pts)
+            st.altair_chart(chart.properties(width=400, height=400, autosize=SQUARE), width="content")
+        with right:
+            st.dataframe(
+                pts[["keypoint", "x", "y"]],
+                hide_index=True,
+                column_config={
+                    "x": st.column_config.NumberColumn(format="%.1f"),
+                    "y": st.column_config.NumberColumn(format="%.1f"),
+                },
+            )

@@ -1,0 +1,131 @@
+"""Predict the 15 keypoints of every FER-2013 face in the warehouse into the `landmarks` table.
+
+Uses the production landmark model (or --model NAME), registers it in the warehouse when missing, and
+predicts only the faces that have no landmarks from that model yet: a second run changes nothing and
+returns at once without loading TensorFlow. Faces are upscaled 48 → 96 and predicted in batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from pipelines.common import add_db_argument
+
+MISSING_SQL = """
+    SELECT count(*) FROM images i
+    WHERE NOT EXISTS (SELECT 1 FROM landmarks l WHERE l.model_id = $model_id AND l.image_id = i.image_id)
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="landmark model id (default: the production one)")
+    add_db_argument(parser)
+    parser.add_argument(
+        "--batch-size", type=int, default=256, help="faces per prediction batch (default 256)"
+    )
+
+
+def _pending(db, model_id: str) -> tuple[int, int, str | None]:
+    """(faces, faces without landmarks of this model, registered sha256) from a read-only look."""
+    from faceemo import warehouse
+    from faceemo.errors import WarehouseError
+
+    con = warehouse.connect_readonly(db)
+    try:
+        faces = warehouse.row_count(con, "images")
+        if faces == 0:
+            raise WarehouseError(f"the warehouse {db} has no faces: fill it with `{warehouse.FILL_COMMAND}`")
+        if not warehouse.has_table(con, "landmarks"):
+            return faces, faces, None
+        missing = con.execute(MISSING_SQL, {"model_id": model_id}).fetchone()[0]
+        registered = None
+        if warehouse.has_table(con, "models"):
+            row = con.execute("SELECT sha256 FROM models WHERE model_id = ?", [model_id]).fetchone()
+            registered = row[0] if row else None
+        return faces, int(missing), registered
+    finally:
+        con.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from faceemo import model_store
+    from faceemo.errors import FaceemoError
+    from faceemo.paths import resolve_db
+
+    db = resolve_db(args.db)
+    if args.batch_size < 1:
+        raise FaceemoError("--batch-size must be at least 1")
+    info = model_store.resolve_model(args.model, "landmarks")
+    faces, missing, registered = _pending(db, info.model_id)
+    sha = model_store.sha256_of(info.path)
+    if missing == 0 and registered == sha:
+        print(f"landmarks: all {faces} faces already have landmarks from {info.model_id}; nothing to do")
+        return 0
+    stale = registered is not None and registered != sha and missing < faces
+    if stale:
+        print(
+            f"landmarks: the file of {info.model_id} changed since its landmarks were predicted; "
+            "predicting every face again",
+            file=sys.stderr,
+        )
+        missing = faces
+    return _predict(db, info, args.batch_size, faces, missing, stale)
+
+
+def _predict(db, info, batch_size: int, faces: int, missing: int, stale: bool = False) -> int:
+    import numpy as np
+    import pandas as pd
+    from tqdm import tqdm
+
+    from faceemo import model_store, warehouse
+    from faceemo.keypoints import COLUMNS
+    from faceemo.landmarks.framing import upscale_fer
+
+    model = model_store.load_keras_model(info) if missing else None
+    start = time.monotonic()
+    done = 0
+    with warehouse.writing(db) as con:
+        if stale:
+            con.execute("DELETE FROM landmarks WHERE model_id = ?", [info.model_id])
+        model_store.ensure_registered(con, info)
+        ids = [
+            row[0]
+            for row in con.execute(
+                "SELECT image_id FROM images i WHERE NOT EXISTS (SELECT 1 FROM landmarks l "
+                "WHERE l.model_id = ? AND l.image_id = i.image_id) ORDER BY image_id",
+                [info.model_id],
+            ).fetchall()
+        ]
+        with tqdm(total=len(ids), desc=f"landmarks {info.model_id}", unit="face", file=sys.stderr) as bar:
+            for begin in range(0, len(ids), batch_size):
+                chunk = ids[begin : begin + batch_size]
+                rows = con.execute(
+                    "SELECT image_id, pixels, width, height FROM images WHERE list_contains(?, image_id) "
+                    "ORDER BY image_id",
+                    [chunk],
+                ).fetchall()
+                x = np.empty((len(rows), 96, 96, 1), np.float32)
+                for i, (_, pixels, width, height) in enumerate(rows):
+                    face = np.frombuffer(pixels, np.uint8).reshape(height, width)
+                    x[i, ..., 0] = upscale_fer(face)
+                pred = np.asarray(model.predict_on_batch(x), np.float32)
+                frame = pd.DataFrame(pred, columns=list(COLUMNS))
+                frame.insert(0, "image_id", [r[0] for r in rows])
+                frame.insert(0, "model_id", info.model_id)
+                con.register("batch_frame", frame)
+                con.execute(
+                    f"INSERT INTO landmarks (model_id, image_id, {', '.join(COLUMNS)}) "
+                    f"SELECT model_id, image_id, {', '.join(COLUMNS)} FROM batch_frame"
+                )
+                con.unregister("batch_frame")
+                done += len(rows)
+                bar.update(len(rows))
+    seconds = time.monotonic() - start
+    rate = f" in {seconds:.1f} s ({done / seconds:.0f} faces/s)" if done else ""
+    print(
+        f"landmarks: predicted {done} faces with {info.model_id}{rate}; "
+        f"{faces - missing} already had them; {faces} faces in the warehouse"
+    )
+    return 0

@@ -1,0 +1,187 @@
+"""The study's distance measures, per-emotion statistics and the comparison with its findings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from faceemo import warehouse
+from faceemo.keypoints import COLUMNS, KEYPOINTS
+from faceemo.labels import EMOTIONS
+from faceemo.landmark_stats import DistanceSet, LandmarkSet, face_distances, mean_faces
+from tests.landmark_factories import add_landmarks
+
+ALL = {"usages": ["Training", "PublicTest", "PrivateTest"], "emotions": list(EMOTIONS)}
+
+
+def one_face(**points: tuple[float, float]) -> pd.DataFrame:
+    row = {c: 0.0 for c in COLUMNS}
+    for name, (x, y) in points.items():
+        row[f"{name}_x"], row[f"{name}_y"] = x, y
+    return pd.DataFrame([row])
+
+
+def test_distances_on_hand_made_points():
+    face = one_face(
+        left_eye_center=(66, 40),
+        right_eye_center=(30, 40),
+        nose_tip=(48, 64),
+        mouth_center_bottom_lip=(48, 80),
+    )
+    d = face_distances(face).iloc[0]
+    assert d["eye_nose"] == pytest.approx(30.0)  # both eyes: a 18-24-30 triangle
+    assert d["nose_mouth"] == pytest.approx(16.0)
+    assert d["inter_ocular"] == pytest.approx(36.0)
+    # an asymmetric face: the measure averages the two eye-to-nose distances
+    face = one_face(left_eye_center=(60, 40), right_eye_center=(30, 40), nose_tip=(30, 80))
+    assert face_distances(face).iloc[0]["eye_nose"] == pytest.approx((50 + 40) / 2)
+
+
+def test_normalizations():
+    frame = pd.DataFrame(
+        {
+            "emotion": ["happy", "sad"],
+            "eye_nose": [20.0, 40.0],
+            "nose_mouth": [10.0, 5.0],
+            "inter_ocular": [40, 40],
+        }
+    )
+    d = DistanceSet.from_pixels(frame).frame
+    np.testing.assert_allclose(d["eye_nose_max"], [0.5, 1.0])
+    np.testing.assert_allclose(d["nose_mouth_max"], [1.0, 0.5])
+    np.testing.assert_allclose(d["eye_nose_iod"], [0.5, 1.0])
+    np.testing.assert_allclose(d["nose_mouth_iod"], [0.25, 0.125])
+
+
+def test_sql_measures_match_python(images_db):
+    add_landmarks(images_db)
+    con = warehouse.connect_readonly(images_db)
+    try:
+        sql = warehouse.query(con, "distances_per_face", model_id="lmk_test", **ALL)
+        points = warehouse.query(con, "landmarks_points", model_id="lmk_test", **ALL)
+        summary = warehouse.query(con, "distances_summary", model_id="lmk_test", **ALL)
+        envelope_sql = warehouse.query(con, "landmarks_stats", model_id="lmk_test", **ALL)
+        only_train = warehouse.query(
+            con, "distances_per_face", model_id="lmk_test", usages=["Training"], emotions=["happy"]
+        )
+    finally:
+        con.close()
+    points = points[~points["is_blank"]].reset_index(drop=True)
+    python = LandmarkSet(points).distances().frame
+    assert len(sql) == len(python) > 0
+    for column in ("eye_nose", "nose_mouth", "inter_ocular", "eye_nose_max", "nose_mouth_iod"):
+        np.testing.assert_allclose(sql[column], python[column], rtol=1e-5)
+    assert set(only_train["usage"]) == {"Training"} and set(only_train["emotion"]) == {"happy"}
+    by_emotion = python.groupby("emotion")["eye_nose"].mean()
+    np.testing.assert_allclose(
+        summary.set_index("emotion")["eye_nose_mean"], by_emotion[summary["emotion"]], rtol=1e-5
+    )
+    envelope = LandmarkSet(points).envelope().set_index(["emotion", "keypoint"])
+    envelope_sql = envelope_sql.set_index(["emotion", "keypoint"]).loc[envelope.index]
+    for column in ("mean_x", "mean_y", "min_x", "max_y", "std_x", "n"):
+        np.testing.assert_allclose(envelope_sql[column], envelope[column], rtol=1e-5)
+
+
+def test_landmark_set_describe_and_shapes():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.uniform(0, 96, size=(20, 30)), columns=list(COLUMNS))
+    frame.insert(0, "emotion", ["happy"] * 10 + ["sad"] * 10)
+    lm = LandmarkSet(frame)
+    assert lm.emotions == ["happy", "sad"] and lm.points().shape == (20, 15, 2)
+    described = lm.describe()
+    assert described.loc["happy", ("nose_tip_x", "max")] == frame.loc[:10, "nose_tip_x"].iloc[:10].max()
+    shapes = lm.mean_shapes()
+    assert len(shapes) == 2 * len(KEYPOINTS)
+    happy_nose = shapes.query("emotion == 'happy' and keypoint == 'nose_tip'")
+    assert happy_nose["mean_x"].iloc[0] == pytest.approx(frame["nose_tip_x"][:10].mean())
+    with pytest.raises(ValueError):
+        LandmarkSet(frame.drop(columns=["nose_tip_x"]))
+
+
+def study_like(shift: dict[str, tuple[float, float]], n: int = 60, seed: int = 0) -> DistanceSet:
+    """Per-face measures around 30 / 16 px, shifted per emotion by (eye_nose, nose_mouth)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for emotion in EMOTIONS:
+        de, dm = shift.get(emotion, (0.0, 0.0))
+        for _ in range(n):
+            rows.append(
+                (emotion, 30 + de + rng.normal(0, 1), 16 + dm + rng.normal(0, 1), 36 + rng.normal(0, 0.5))
+            )
+    frame = pd.DataFrame(rows, columns=["emotion", "eye_nose", "nose_mouth", "inter_ocular"])
+    return DistanceSet.from_pixels(frame, n_boot=400)
+
+
+def test_summary_intervals_bracket_the_mean_and_are_reproducible():
+    d = study_like({"disgust": (3, 0)})
+    summary = d.summary()
+    assert len(summary) == 7 * 6
+    assert (summary["ci_low"] <= summary["mean"]).all() and (summary["mean"] <= summary["ci_high"]).all()
+    row = summary.query("emotion == 'angry' and variant == 'eye_nose'").iloc[0]
+    # the 95% interval of a mean of 60 values with sd 1 is about ±0.25
+    assert 0.3 < row["ci_high"] - row["ci_low"] < 0.7
+    assert set(summary["scale"]) == {"px", "÷ max (as the study)", "÷ inter-ocular"}
+    again = study_like({"disgust": (3, 0)}).summary()
+    pd.testing.assert_frame_equal(summary, again)
+
+
+def test_kruskal_wallis_and_effect_sizes():
+    d = study_like({"disgust": (3, 0), "happy": (-3, 0)})
+    result = d.kruskal("eye_nose")
+    groups = [d.frame.loc[d.frame["emotion"] == e, "eye_nose"] for e in EMOTIONS]
+    h, p = stats.kruskal(*groups)
+    assert result.h == pytest.approx(h) and result.p == pytest.approx(p)
+    assert result.n == 420 and result.k == 7 and result.dof == 6
+    assert result.epsilon_squared == pytest.approx(h / 419)
+    assert result.eta_squared_h == pytest.approx((h - 6) / 413)
+    assert result.p < 1e-10 and result.magnitude in ("medium", "large")
+    flat = study_like({}).kruskal("nose_mouth")
+    assert flat.p > 0.01 and flat.magnitude == "negligible"
+    assert len(d.kruskal_table()) == 6
+
+
+def test_comparison_with_the_study():
+    agreeing = study_like({"disgust": (3, 0), "happy": (-3, -3), "surprise": (0, 4)}).study_comparison()
+    assert len(agreeing) == 12
+    assert (agreeing["verdict"] == "agrees").all(), agreeing
+    assert (agreeing["p_study_claim"] > 0.95).all()
+    disagreeing = study_like({"fear": (3, 0), "happy": (-3, -3), "surprise": (0, 4)}).study_comparison()
+    eye_nose_px = disagreeing.query("measure == 'Eye–nose' and scale == 'px' and claim == 'largest'").iloc[0]
+    assert eye_nose_px["ours"] == "fear" and eye_nose_px["verdict"] == "disagrees: largest is fear"
+    assert eye_nose_px["p_study_claim"] < 0.05
+    unclear = study_like(
+        {"disgust": (0.05, 0), "happy": (-3, -3), "surprise": (0, 4)}, n=30
+    ).study_comparison()
+    row = unclear.query("measure == 'Eye–nose' and scale == 'px' and claim == 'largest'").iloc[0]
+    assert row["verdict"].startswith(("agrees, but not clearly", "disagrees"))
+
+
+def test_mean_faces():
+    frame = pd.DataFrame(
+        {
+            "emotion": ["happy", "happy", "sad"],
+            "pixels": [bytes([0] * 2304), bytes([100] * 2304), bytes([7] * 2304)],
+        }
+    )
+    faces = mean_faces(frame)
+    assert list(faces) == ["happy", "sad"]
+    np.testing.assert_allclose(faces["happy"], 50.0)
+    assert faces["sad"].shape == (48, 48)
+
+
+def test_box_stats():
+    d = DistanceSet.from_pixels(
+        pd.DataFrame(
+            {
+                "emotion": ["happy"] * 5,
+                "eye_nose": [1.0, 2.0, 3.0, 4.0, 100.0],
+                "nose_mouth": 1.0,
+                "inter_ocular": 2.0,
+            }
+        )
+    )
+    row = d.box_stats().query("variant == 'eye_nose'").iloc[0]
+    assert (row["q1"], row["median"], row["q3"]) == (2.0, 3.0, 4.0)
+    assert row["low"] == 1.0 and row["high"] == 4.0 and row["outliers"] == 1

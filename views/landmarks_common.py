@@ -1,0 +1,148 @@
+"""Shared by the Landmarks and Distances pages: the landmark-model choice, the usage filter, the
+friendly stop when no landmarks exist, and Altair drawings of a face with points over it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from faceemo import warehouse
+from faceemo.keypoints import FRAME_SIZE
+from faceemo.labels import COLOURS, DISPLAY_NAMES, USAGES
+from faceemo.paths import models_dir, resolve_db
+from views.common import load, require_images
+
+LANDMARKS_COMMAND = "python -m pipelines landmarks"
+# Segments that make the 15 points read as a face: (from, to) keypoint names.
+FACE_LINES: tuple[tuple[str, str], ...] = (
+    ("right_eyebrow_outer_end", "right_eyebrow_inner_end"),
+    ("left_eyebrow_inner_end", "left_eyebrow_outer_end"),
+    ("right_eye_outer_corner", "right_eye_center"),
+    ("right_eye_center", "right_eye_inner_corner"),
+    ("left_eye_inner_corner", "left_eye_center"),
+    ("left_eye_center", "left_eye_outer_corner"),
+    ("mouth_right_corner", "mouth_center_top_lip"),
+    ("mouth_center_top_lip", "mouth_left_corner"),
+    ("mouth_left_corner", "mouth_center_bottom_lip"),
+    ("mouth_center_bottom_lip", "mouth_right_corner"),
+)
+# clamp: an envelope reaching outside the frame is drawn to the frame's edge, not over the page
+SCALE_X = alt.Scale(domain=[-0.5, FRAME_SIZE - 0.5], nice=False, clamp=True)
+SCALE_Y = alt.Scale(domain=[FRAME_SIZE - 0.5, -0.5], nice=False, clamp=True)  # image rows: y grows down
+AXIS_X = alt.X("x:Q", scale=SCALE_X, axis=None)
+AXIS_Y = alt.Y("y:Q", scale=SCALE_Y, axis=None)
+
+
+def _production_landmarks() -> str | None:
+    try:
+        return json.loads((models_dir() / "production.json").read_text()).get("landmarks")
+    except (OSError, ValueError):
+        return None
+
+
+def require_landmarks() -> str:
+    """The chosen landmark model (sidebar), or a friendly stop with the command that fills the table."""
+    con = require_images()
+    models = load("landmarks_models") if warehouse.has_table(con, "landmarks") else pd.DataFrame()
+    if models.empty:
+        st.warning("No landmarks in the warehouse yet.")
+        st.markdown("Predict the 15 keypoints of every face with the committed landmark model:")
+        db = resolve_db()
+        st.code(LANDMARKS_COMMAND + (f" --db {db}" if db != resolve_db(None) else ""))
+        st.stop()
+    ids = models["model_id"].tolist()
+    production = _production_landmarks()
+    default = ids.index(production) if production in ids else 0
+    return st.sidebar.selectbox(
+        "Landmark model",
+        ids,
+        index=default,
+        key="landmark_model",
+        format_func=lambda m: f"{m} ({int(models.set_index('model_id').loc[m, 'faces']):,} faces)",
+    )
+
+
+def usage_filter(key: str) -> list[str]:
+    chosen = st.multiselect(
+        "FER-2013 usage",
+        list(USAGES),
+        default=list(USAGES),
+        key=key,
+        help="Training, PublicTest and PrivateTest faces (the original split).",
+    )
+    return chosen
+
+
+def face_layer(pixels: np.ndarray, size: int, opacity: float = 1.0) -> alt.Chart:
+    """A grayscale face as a background image filling the plot, in the 96x96 frame's coordinates (a PNG
+    data URL, `size` px a side, in an Altair image mark anchored at the frame's top-left corner)."""
+    from PIL import Image
+
+    face = Image.fromarray(np.clip(np.asarray(pixels, np.float64), 0, 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    face.resize((size, size), Image.BILINEAR).save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    anchor = pd.DataFrame({"x": [-0.5], "y": [-0.5], "url": [url]})
+    # Sized by the plot's own width/height signals: Streamlit may shrink the plot to fit its container.
+    return (
+        alt.Chart(anchor)
+        .mark_image(
+            width=alt.ExprRef("width"),
+            height=alt.ExprRef("height"),
+            align="left",
+            baseline="top",
+            opacity=opacity,
+            aspect=False,
+        )
+        .encode(x=AXIS_X, y=AXIS_Y, url="url:N")
+    )
+
+
+def face_lines(points: pd.DataFrame, colour_by_emotion: bool = False) -> alt.Chart:
+    """Lines between keypoints (FACE_LINES) for frames with columns keypoint, x, y (and emotion)."""
+    rows = []
+    group_cols = ["emotion"] if colour_by_emotion else []
+    groups = points.groupby(group_cols) if group_cols else [((), points)]
+    for key, group in groups:
+        at = group.set_index("keypoint")
+        for s, (a, b) in enumerate(FACE_LINES):
+            if a in at.index and b in at.index:
+                for order, name in enumerate((a, b)):
+                    row = {
+                        "segment": f"{key}-{s}",
+                        "order": order,
+                        "x": at.loc[name, "x"],
+                        "y": at.loc[name, "y"],
+                    }
+                    if colour_by_emotion:
+                        row["emotion"] = key[0] if isinstance(key, tuple) else key
+                    rows.append(row)
+    chart = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(strokeWidth=1.5)
+        .encode(x=AXIS_X, y=AXIS_Y, detail="segment:N", order="order:Q")
+    )
+    if colour_by_emotion:
+        return chart.encode(color=emotion_colour())
+    return chart.encode(color=alt.value("#17becf"))
+
+
+def emotion_colour(legend: bool = True) -> alt.Color:
+    names = list(COLOURS)
+    return alt.Color(
+        "emotion:N",
+        scale=alt.Scale(domain=names, range=[COLOURS[n] for n in names]),
+        legend=alt.Legend(title="Emotion", labelExpr="upper(slice(datum.label,0,1)) + slice(datum.label,1)")
+        if legend
+        else None,
+    )
+
+
+def display(emotion: str) -> str:
+    return DISPLAY_NAMES.get(emotion, emotion)

@@ -311,6 +311,11 @@ class DistanceSet:
                         verdict = (
                             "agrees" if prob >= self.confidence else f"agrees, but not clearly (P={prob:.2f})"
                         )
+                    elif prob > 1 - self.confidence:
+                        verdict = (
+                            f"too close to call: {ours} ahead, {study_emotion} the {claim} "
+                            f"in {prob:.0%} of resamples"
+                        )
                     else:
                         verdict = f"disagrees: {claim} is {ours}"
                     rows.append(

@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     if args.flip_tta:
         from faceemo.landmarks.model import with_flip_tta
 
-        result.model = with_flip_tta(plain_model)
+        # wrap an uncompiled copy: the saved wrapper then carries no optimizer state
+        result.model = with_flip_tta(card.without_optimizer(plain_model))
 
     def reports_of(model) -> dict[str, dict[str, float]]:
         subsets = {"held-out people": parts["heldout"], "val people": parts["val"]}

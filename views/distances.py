@@ -155,7 +155,9 @@ else:
         f"In pixels, as the study measured, our data clearly agrees with **{agreed} of {len(in_px)}** "
         f"findings; scale-free (÷ inter-ocular), with **{agreed_iod} of {len(in_iod)}**. A finding"
         " that holds in pixels but not scale-free reflects how large the faces are in their crops rather "
-        "than the expression."
+        "than the expression. The intervals cover sampling only, not the landmark model's own error "
+        "(about 1.5 px RMSE on people it never saw): where two emotions are within a few tenths of a pixel, "
+        "another landmark model may order them differently."
     )
     for measure, (largest, smallest) in STUDY_FINDINGS.items():
         st.markdown(

@@ -49,7 +49,7 @@ def model_card(meta: dict[str, Any], reports: dict[str, dict[str, float]], notes
     return "\n".join(lines)
 
 
-def _without_optimizer(model):
+def without_optimizer(model):
     """An uncompiled copy with the same weights: the committed file holds no optimizer state (a third of
     the size) and nothing a caller could mistake for a training setup."""
     import keras
@@ -68,7 +68,7 @@ def save_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{meta['model_id']}.keras"
     tmp = path.with_name(path.stem + ".tmp.keras")
-    _without_optimizer(model).save(tmp)
+    without_optimizer(model).save(tmp)
     tmp.replace(path)
     meta = {**meta, "file_bytes": path.stat().st_size}
     (out_dir / f"{meta['model_id']}.json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -29,11 +29,7 @@ def main() -> int:
     from faceemo.emotion.inference import predict_proba
     from faceemo.labels import EMOTIONS, USAGES
 
-    infos = (
-        [model_store.resolve_model(args.model, "emotion")]
-        if args.model
-        else model_store.list_models("emotion")
-    )
+    infos = model_store.named_or_all(args.model, "emotion")
     if not infos:
         print("no committed emotion model in", model_store.default_models_dir())
         return 1

@@ -31,11 +31,7 @@ def main() -> int:
     from faceemo import model_store
     from faceemo.emotion.card import device_description
 
-    infos = (
-        [model_store.resolve_model(args.model, "emotion")]
-        if args.model
-        else model_store.list_models("emotion")
-    )
+    infos = model_store.named_or_all(args.model, "emotion")
     if not infos:
         print("no committed emotion model in", model_store.default_models_dir())
         return 1

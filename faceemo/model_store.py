@@ -102,6 +102,11 @@ def resolve_model(name: str | None, task: str, models_dir: Path | None = None) -
     return info
 
 
+def named_or_all(name: str | None, task: str) -> list[ModelInfo]:
+    """`[the model called name]`, or every committed model of `task` when no name is given."""
+    return [resolve_model(name, task)] if name else list_models(task)
+
+
 @functools.lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int):
     import keras  # heavy: imported on first use only

@@ -57,11 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise ModelError("--batch-size must be at least 1")
-    models = (
-        [model_store.resolve_model(args.model, "emotion")]
-        if args.model
-        else model_store.list_models("emotion")
-    )
+    models = model_store.named_or_all(args.model, "emotion")
     if not models:
         print(
             "nothing to evaluate: no committed emotion model in "

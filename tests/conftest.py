@@ -52,3 +52,16 @@ def fer_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("fer2013") / "faceemo.duckdb"
     ingest(FER_ARCHIVE, db=db)
     return db
+
+
+@pytest.fixture
+def models_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """`use(kind)` points $FACEEMO_MODELS at a folder of tiny stand-in models ('both', 'emotion', ...)."""
+    from tests.predict_helpers import tiny_models_folder
+
+    def use(kind: str = "both"):
+        folder = tiny_models_folder(tmp_path_factory.getbasetemp(), kind)
+        monkeypatch.setenv("FACEEMO_MODELS", str(folder))
+        return folder
+
+    return use

@@ -15,17 +15,7 @@ from faceemo.images import ImageError
 from faceemo.keypoints import KEYPOINTS
 from faceemo.labels import EMOTIONS
 from tests.conftest import FER_ARCHIVE, require_file
-from tests.predict_helpers import FER_HAPPY_FACES, face_on_canvas, fer_face, save_model, tiny_models_folder
-
-
-@pytest.fixture
-def models_env(tmp_path_factory, monkeypatch):
-    def use(kind: str = "both"):
-        folder = tiny_models_folder(tmp_path_factory.getbasetemp(), kind)
-        monkeypatch.setenv("FACEEMO_MODELS", str(folder))
-        return folder
-
-    return use
+from tests.predict_helpers import FER_HAPPY_FACES, face_on_canvas, fer_face, save_model
 
 
 @pytest.fixture(scope="module")

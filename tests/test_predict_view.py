@@ -14,20 +14,9 @@ from tests.predict_helpers import (
     face_on_canvas,
     fer_face,
     png_header_only,
-    tiny_models_folder,
 )
 
 PAGE = "views/predict.py"
-
-
-@pytest.fixture
-def models_env(tmp_path_factory, monkeypatch):
-    def use(kind: str = "both"):
-        folder = tiny_models_folder(tmp_path_factory.getbasetemp(), kind)
-        monkeypatch.setenv("FACEEMO_MODELS", str(folder))
-        return folder
-
-    return use
 
 
 def _png(image) -> bytes:

@@ -39,6 +39,12 @@ def models_dir() -> Path:
     return Path(chosen).expanduser().resolve() if chosen else MODELS_DIR
 
 
+def runs_dir() -> Path:
+    """Training checkpoints, outside the work tree: $FACEEMO_RUNS, else ~/.cache/faceemo/runs."""
+    chosen = os.environ.get("FACEEMO_RUNS") or Path.home() / ".cache" / "faceemo" / "runs"
+    return Path(chosen).expanduser().resolve()
+
+
 def resolve_archive(path: str | os.PathLike | None, default_name: str) -> Path:
     """A data set's archive: a file path as given, or `default_name` inside the data folder."""
     resolved = resolve_data(path)

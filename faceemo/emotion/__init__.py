@@ -8,4 +8,4 @@ only where a model is really needed (the CLI's --help and the dashboard stay lig
 
 # Registered architecture names (faceemo.emotion.models.REGISTRY holds their factories); kept here so
 # the command line can list them without importing Keras.
-ARCHITECTURES: tuple[str, ...] = ("study_cnn", "vgg_fer", "xception")
+ARCHITECTURES: tuple[str, ...] = ("study_cnn", "vgg_fer", "vgg_gap", "resnet_fer", "xception")

@@ -7,11 +7,13 @@ import math
 import keras
 import numpy as np
 
+from faceemo.emotion.augment import Augmentation, augment_faces
 from faceemo.labels import NUM_CLASSES
 
 
 class FaceBatches(keras.utils.PyDataset):
-    """Batches of (float32 (B, 48, 48, 1) in 0..255, one-hot labels[, sample weights]).
+    """Batches of (float32 (B, 48, 48, 1) in 0..255, one-hot labels[, sample weights]), augmented
+    when `augmentation` is given.
 
     Training batches are reshuffled every epoch and only full batches are served (so a data-parallel
     batch always splits evenly over the devices); evaluation batches keep every face in order, and with
@@ -28,6 +30,8 @@ class FaceBatches(keras.utils.PyDataset):
         seed: int = 0,
         sample_weights: np.ndarray | None = None,
         multiple_of: int = 1,
+        augmentation: Augmentation | None = None,
+        first_epoch: int = 0,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -38,8 +42,11 @@ class FaceBatches(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.sample_weights = sample_weights
         self.multiple_of = max(1, int(multiple_of))
-        self._rng = np.random.default_rng(seed)
-        self._order = self._rng.permutation(len(pixels)) if shuffle else np.arange(len(pixels))
+        self.augmentation = augmentation
+        # Order and augmentation are functions of (seed, epoch): a run resumed at `first_epoch` serves
+        # exactly the batches an uninterrupted one would have.
+        self.seed, self._epoch = int(seed), int(first_epoch)
+        self._order = self._epoch_order()
 
     def __len__(self) -> int:
         if self.shuffle:
@@ -48,7 +55,13 @@ class FaceBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         idx = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        x = self.pixels[idx].astype(np.float32)[..., None]
+        faces = self.pixels[idx]
+        if self.augmentation is not None:
+            # one generator per (seed, epoch, batch): the same faces whatever order batches are served in
+            faces = augment_faces(
+                faces, np.random.default_rng([self.seed, self._epoch, index]), self.augmentation
+            )
+        x = faces.astype(np.float32)[..., None]
         y = np.eye(NUM_CLASSES, dtype=np.float32)[self.labels[idx]]
         weights = None if self.sample_weights is None else self.sample_weights[self.labels[idx]]
         pad = -len(idx) % self.multiple_of
@@ -62,6 +75,11 @@ class FaceBatches(keras.utils.PyDataset):
             weights = np.ones(len(idx), np.float32)  # every batch has the same structure
         return (x, y) if weights is None else (x, y, weights)
 
+    def _epoch_order(self) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(len(self.pixels))
+        return np.random.default_rng([self.seed, self._epoch]).permutation(len(self.pixels))
+
     def on_epoch_end(self) -> None:
-        if self.shuffle:
-            self._order = self._rng.permutation(len(self.pixels))
+        self._epoch += 1
+        self._order = self._epoch_order()

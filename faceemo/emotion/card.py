@@ -54,13 +54,61 @@ def _pct(value: float | None) -> str:
 
 
 def _augmentation(strength: float) -> str:
+    from faceemo.emotion.augment import Augmentation
+
     if strength <= 0:
         return "no augmentation"
+    return f"augmentation (strength {strength:g}): {Augmentation().scaled(strength).describe()}"
+
+
+def _accuracy_rows(metrics: dict[str, Any], mode: str) -> list[str]:
+    roles = {"PublicTest": "selection", "PrivateTest": "report (held out)", "Training": "fit"}
+    return [
+        f"| {usage} | {roles.get(usage, '')} | {mode} | {_pct(m.get('accuracy'))} "
+        f"| {_pct(m.get('macro_f1'))} | {int(m.get('n', 0)):,} |"
+        for usage, m in metrics.items()
+    ]
+
+
+def _recipe(config: dict[str, Any]) -> str:
+    schedule = config.get("schedule") or "plateau"
+    lr = config.get("learning_rate")
+    if schedule == "cosine":
+        schedule_text = (
+            f"linear warm-up from {lr / 10:g} to {lr:g} over {config.get('warmup_epochs', 0):g} epoch(s), "
+            "then cosine decay to 1 % over the run"
+        )
+    else:
+        schedule_text = f"lr {lr:g}, halved after {config.get('lr_patience', 5)} epochs without progress"
+    decay = config.get("weight_decay")
     return (
-        f"augmentation (strength {strength:g}): mirror, rotation ±{10 * strength:.3g}°, "
-        f"zoom ±{20 * strength:.3g}%, shift ±{10 * strength:.3g}%, "
-        f"random erasing p={min(0.5, 0.5 * strength):.2g}"
+        f"- optimizer {config.get('optimizer')}"
+        + (f" (decoupled weight decay {decay:g})" if decay else "")
+        + f"; {schedule_text}\n"
+        f"- batch {config.get('batch_size')}, label smoothing {config.get('label_smoothing')}, class weights "
+        f"{'square-root balanced' if config.get('class_weights') else 'none'}, XLA "
+        f"{config.get('xla', 'no')}, mixed precision {config.get('mixed_precision')}, distribute "
+        f"{config.get('distribute')}\n"
+        f"- {_augmentation(float(config.get('augment') or 0))}"
     )
+
+
+def _curve(history: list[dict[str, Any]]) -> list[str]:
+    if not history:
+        return []
+    lines = [
+        "",
+        "## Training curve",
+        "",
+        "| epoch | lr | loss | train acc | PublicTest acc | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in history:
+        lines.append(
+            f"| {row.get('epoch')} | {row.get('lr', 0):.2e} | {row.get('loss', 0):.3f} | "
+            f"{_pct(row.get('accuracy'))} | {_pct(row.get('val_accuracy'))} | {row.get('seconds', 0):.0f} |"
+        )
+    return lines
 
 
 def model_card(meta: dict[str, Any]) -> str:
@@ -91,15 +139,13 @@ def model_card(meta: dict[str, Any]) -> str:
         "",
         "## Accuracy",
         "",
-        "| split | role | accuracy | macro-F1 | faces |",
-        "|---|---|---|---|---|",
+        "| split | role | mode | accuracy | macro-F1 | faces |",
+        "|---|---|---|---|---|---|",
+        *_accuracy_rows(metrics, "plain"),
+        *_accuracy_rows(meta.get("metrics_tta") or {}, "10-crop TTA"),
+        "",
+        "TTA: the mean of 10 views, the face and its four 4-px corner shifts, each mirrored.",
     ]
-    roles = {"PublicTest": "selection", "PrivateTest": "report (held out)", "Training": "fit"}
-    for usage, m in metrics.items():
-        lines.append(
-            f"| {usage} | {roles.get(usage, '')} | {_pct(m.get('accuracy'))} | {_pct(m.get('macro_f1'))} "
-            f"| {int(m.get('n', 0))} |"
-        )
     report = metrics.get("PrivateTest") or metrics.get("PublicTest")
     if report:
         which = "PrivateTest" if "PrivateTest" in metrics else "PublicTest"
@@ -122,26 +168,31 @@ def model_card(meta: dict[str, Any]) -> str:
             f"float16 storage check on PublicTest: float32 accuracy {_pct(chk['float32'])}, "
             f"float16 {_pct(chk['float16'])}, {chk['changed']} of {chk['n']} predictions changed.",
         ]
+    throughput = meta.get("throughput") or {}
     lines += [
         "",
         "## Training",
         "",
-        f"- optimizer {meta['config'].get('optimizer')} lr {meta['config'].get('learning_rate')}, "
-        f"batch {meta['config'].get('batch_size')}, label smoothing {meta['config'].get('label_smoothing')}, "
-        f"class weights {meta['config'].get('class_weights')}, "
-        f"{_augmentation(float(meta['config'].get('augment') or 0))}, mixed precision "
-        f"{meta['config'].get('mixed_precision')}, distribute {meta['config'].get('distribute')}",
+        _recipe(meta["config"]),
         f"- training faces: {meta.get('data', {}).get('train_faces')} "
         f"(dropped {meta.get('data', {}).get('dropped_blank', 0)} blank frames and "
         f"{meta.get('data', {}).get('dropped_test_duplicates', 0)} faces byte-identical to a test face)",
+    ]
+    if throughput:
+        lines.append(
+            f"- throughput on this device: input pipeline {throughput.get('input_images_per_s', 0):,.0f} "
+            f"faces/s alone, training {throughput.get('train_images_per_s', 0):,.0f} faces/s (median epoch)"
+        )
+    lines += [
         "- protocol: fit on Training, select (checkpoint, lr plateaus, early stop) on PublicTest, "
         "report PrivateTest",
         "",
-        "Command:",
+        "Command (add `--resume` to continue an interrupted run from its last epoch checkpoint):",
         "",
         "```",
         meta.get("command", ""),
         "```",
+        *_curve(meta.get("history") or []),
         "",
     ]
     return "\n".join(lines)

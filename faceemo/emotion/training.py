@@ -19,12 +19,14 @@ import keras
 import numpy as np
 
 from faceemo.emotion import distribute
-from faceemo.emotion.augment import augmenter
+from faceemo.emotion.augment import Augmentation
 from faceemo.emotion.batches import FaceBatches
 from faceemo.emotion.data import Faces, class_weights
 from faceemo.emotion.models import build, spec_of
 from faceemo.errors import ModelError
 
+OPTIMIZERS = ("sgd", "adam", "adamw")
+DEFAULT_WEIGHT_DECAY = {"sgd": 1e-4, "adam": 0.0, "adamw": 0.05}
 STATE_FILE = "state.json"
 LAST_FILE = "last.keras"  # the whole training model with its optimizer state, for --resume
 BEST_FILE = "best.keras"  # the plain model (no augmentation) at its best validation accuracy
@@ -38,12 +40,15 @@ class TrainConfig:
     optimizer: str | None = None  # None: the architecture's default
     learning_rate: float | None = None
     momentum: float = 0.9
-    weight_decay: float = 1e-4  # SGD only (Adam keeps the architecture's own regularisation)
+    weight_decay: float | None = None  # decoupled; None: 1e-4 for SGD, 0.05 for AdamW, none for Adam
+    schedule: str = "plateau"  # 'plateau' (cut on a val plateau) | 'cosine' (warm-up, cosine decay)
+    warmup_epochs: float = 2.0  # cosine only: linear warm-up from lr/10
     label_smoothing: float = 0.1
     class_weights: bool = False
     mixed_precision: bool = False
     distribute: str = "none"
     augment: float = 1.0  # augmentation strength, 0 = none
+    xla: bool | None = None  # compile the train step with XLA; None: Keras decides ('auto')
     lr_patience: int = 5  # epochs without a better val accuracy before the lr is cut
     lr_factor: float = 0.5
     min_lr: float = 1e-5
@@ -58,8 +63,12 @@ class TrainConfig:
     def resolved(self) -> TrainConfig:
         spec = spec_of(self.architecture)
         optimizer = (self.optimizer or spec.optimizer).lower()
-        if optimizer not in ("sgd", "adam"):
-            raise ModelError(f"unknown optimizer {optimizer!r}; expected sgd or adam")
+        if optimizer not in OPTIMIZERS:
+            raise ModelError(f"unknown optimizer {optimizer!r}; expected one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in ("plateau", "cosine"):
+            raise ModelError(f"unknown schedule {self.schedule!r}; expected plateau or cosine")
+        if self.warmup_epochs < 0:
+            raise ModelError(f"warm-up epochs must be at least 0, got {self.warmup_epochs}")
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ModelError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -68,8 +77,12 @@ class TrainConfig:
         lr = self.learning_rate if self.learning_rate is not None else spec.learning_rate
         if lr <= 0:
             raise ModelError(f"learning rate must be positive, got {lr}")
-        out = TrainConfig(**{**asdict(self), "optimizer": optimizer, "learning_rate": lr})
-        return out
+        decay = self.weight_decay if self.weight_decay is not None else DEFAULT_WEIGHT_DECAY[optimizer]
+        if decay < 0:
+            raise ModelError(f"weight decay must be at least 0, got {decay}")
+        return TrainConfig(
+            **{**asdict(self), "optimizer": optimizer, "learning_rate": lr, "weight_decay": decay}
+        )
 
 
 @dataclass
@@ -86,26 +99,47 @@ class TrainResult:
     replicas: int
 
 
-def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+def learning_rate(
+    config: TrainConfig, steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """A constant (cut later on plateaus) or, for 'cosine', a linear warm-up from lr/10 to lr over
+    `warmup_epochs`, then a cosine decay to lr/100 at the last epoch. The schedule is a function of the
+    optimizer's step count, which every checkpoint holds, so a resumed run continues it exactly."""
+    if config.schedule != "cosine":
+        return config.learning_rate
+    warmup = int(round(config.warmup_epochs * steps_per_epoch))
+    total = max(config.epochs * steps_per_epoch, warmup + 1)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 10 if warmup else config.learning_rate,
+        decay_steps=total - warmup,
+        alpha=0.01,
+        warmup_target=config.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int = 1) -> keras.optimizers.Optimizer:
+    lr = learning_rate(config, steps_per_epoch)
+    decay = config.weight_decay or None
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(
-            learning_rate=config.learning_rate,
-            momentum=config.momentum,
-            nesterov=True,
-            weight_decay=config.weight_decay or None,
+            learning_rate=lr, momentum=config.momentum, nesterov=True, weight_decay=decay
         )
-    return keras.optimizers.Adam(learning_rate=config.learning_rate)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=decay or 0.0)
+    return keras.optimizers.Adam(learning_rate=lr, weight_decay=decay)
 
 
-def training_model(base: keras.Model, config: TrainConfig) -> keras.Model:
-    """`base` behind the augmentation block, compiled: what fit() trains (base shares its weights)."""
+def training_model(base: keras.Model, config: TrainConfig, steps_per_epoch: int = 1) -> keras.Model:
+    """A compiled wrapper around `base` (sharing its weights): what fit() trains. Augmentation happens
+    in the input pipeline, so the train step holds only the model and XLA can compile it."""
     inputs = keras.Input(shape=base.input_shape[1:], dtype="float32", name="face")
-    outputs = base(augmenter(seed=config.seed, strength=config.augment)(inputs))
-    model = keras.Model(inputs, outputs, name="train_" + base.name)
+    model = keras.Model(inputs, base(inputs), name="train_" + base.name)
     model.compile(
-        optimizer=make_optimizer(config),
+        optimizer=make_optimizer(config, steps_per_epoch),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
+        jit_compile=config.xla if config.xla is not None else "auto",
     )
     return model
 
@@ -149,7 +183,8 @@ class Selector(keras.callbacks.Callback):
         else:
             s["wait"] += 1
             s["lr_wait"] += 1
-            if s["lr_wait"] >= self.config.lr_patience and lr > self.config.min_lr:
+            plateau = self.config.schedule == "plateau"
+            if plateau and s["lr_wait"] >= self.config.lr_patience and lr > self.config.min_lr:
                 new_lr = max(lr * self.config.lr_factor, self.config.min_lr)
                 self.model.optimizer.learning_rate = new_lr
                 s["lr_wait"] = 0
@@ -219,12 +254,21 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
                 raise ModelError(f"batch size {config.batch_size} does not split over {replicas} devices")
             if resume_from is not None:
                 model = keras.models.load_model(resume_from)
+                # compile again with the restored optimizer (its step count and moments stay): the saved
+                # compile config does not carry the XLA choice
+                model.compile(
+                    optimizer=model.optimizer,
+                    loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                    metrics=["accuracy"],
+                    jit_compile=config.xla if config.xla is not None else "auto",
+                )
                 base_name = state["base_name"]
                 print(f"resuming {resume_from} after epoch {state['epochs_done']}", file=sys.stderr)
             else:
                 base = build(config.architecture, **config.model_options)
                 base_name = base.name
-                model = training_model(base, config)
+                steps_per_epoch = max(1, len(train_faces) // config.batch_size)
+                model = training_model(base, config, steps_per_epoch)
             state["base_name"] = base_name
             selector = Selector(config, base_name, ckpt, state)
             train_data = FaceBatches(
@@ -232,8 +276,10 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
                 train_faces.labels,
                 config.batch_size,
                 shuffle=True,
-                seed=config.seed + state["epochs_done"],
+                seed=config.seed,
+                first_epoch=state["epochs_done"],
                 sample_weights=weights,
+                augmentation=Augmentation().scaled(config.augment) if config.augment > 0 else None,
             )
             val_data = None
             if val_faces is not None and len(val_faces):

@@ -63,7 +63,7 @@ st.dataframe(
 )
 st.caption(
     "Protocol: fit on Training, select on PublicTest, report PrivateTest (the held-out figure). "
-    "TTA = mean of 12 views (face + 4 corner crops + centre crop, each mirrored)."
+    "TTA = mean of 10 views (the face and its four corner crops, each mirrored)."
 )
 
 ids = list(models["model_id"])

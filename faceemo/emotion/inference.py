@@ -5,18 +5,25 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-TTA_CROP = 44  # px of the 48x48 face kept by each of the five crops, resized back to 48
+TTA_SHIFT = 4  # px: the shift range the models are trained with
+
+
+def _shifted(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """The batch moved by (dy, dx) px, edges repeated: for a model that sees the centre 40 px of the
+    face, a shift of (4, 4) is exactly its top-left 40-px crop."""
+    if dy == dx == 0:
+        return x
+    s = TTA_SHIFT
+    padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)), mode="edge")
+    h, w = x.shape[1], x.shape[2]
+    return padded[:, s - dy : s - dy + h, s - dx : s - dx + w, :]
 
 
 def _tta_views(x: np.ndarray) -> list[np.ndarray]:
-    """12 views of a float32 (B, 48, 48, 1) batch: the face and 5 crops (4 corners + centre, resized
-    back to 48 px), each also mirrored."""
-    size, c = x.shape[1], TTA_CROP
-    offsets = [(0, 0), (0, size - c), (size - c, 0), (size - c, size - c), ((size - c) // 2, (size - c) // 2)]
-    views = [x]
-    for top, left in offsets:
-        crop = x[:, top : top + c, left : left + c, :]
-        views.append(np.asarray(keras.ops.image.resize(crop, (size, size), interpolation="bilinear")))
+    """10 views of a float32 (B, 48, 48, 1) batch - the classic 10-crop: the face and the four
+    corner crops (as 4-px shifts, the augmentation the models were trained with), each also mirrored."""
+    s = TTA_SHIFT
+    views = [_shifted(x, dy, dx) for dy, dx in ((0, 0), (s, s), (s, -s), (-s, s), (-s, -s))]
     return views + [v[:, :, ::-1, :] for v in views]
 
 

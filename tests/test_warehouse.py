@@ -63,6 +63,10 @@ def test_reader_refuses_a_version_that_is_gone(images_db):
         con.execute("DELETE FROM images WHERE usage = 'Training'")
     with pytest.raises(warehouse.WarehouseChanged):
         warehouse.Reader(images_db, old)  # opening the path now gives the new file: never label it old
+    current = warehouse.file_identity(images_db)
+    images_db.unlink()
+    with pytest.raises(warehouse.WarehouseChanged):
+        warehouse.Reader(images_db, current)  # removed: the page starts over and says how to fill it
 
 
 def test_one_reader_shared_by_many_threads(images_db):

@@ -11,19 +11,23 @@ caches (TensorFlow import, model load, first queries), as a dashboard that has b
 
 --before REF also measures the dashboard as it was at git revision REF (extracted with `git archive`
 into a temp folder; the repository is not touched), in the same run, on the same warehouse and models;
---after REF measures REF instead of the working tree.
+--after REF measures REF instead of the working tree. Both servers run throughout and the levels
+alternate between them, so a change in the machine's load hits both alike. Besides page times it
+prints the server's CPU seconds per user step, which a busy machine does not inflate.
 Needs Debian's chromium and the playwright package (not Playwright's browser download).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -62,26 +66,41 @@ def _extract(ref: str, folder: Path) -> Path:
     return folder
 
 
-def measure(label: str, app_dir: Path, env: dict[str, str], levels: list[int], single_rounds: int,
-            photo: Path, timeout_ms: float, work: Path) -> dict[int, list[UserRun]]:
-    """{users: every user's run} for one code tree; prints progress as it goes."""
-    results: dict[int, list[UserRun]] = {}
-    log = work / f"streamlit-{label.split()[0]}.log"
-    with serve_dashboard(log, env, app_dir=app_dir) as url:
-        start = time.perf_counter()
-        warm = run_users(url, 1, photo, timeout_ms)
-        print(f"[{label}] warm-up user: {time.perf_counter() - start:.0f} s, errors {warm[0].errors or 0}",
-              flush=True)
+@dataclass
+class Level:
+    """One tree at one number of users: every user's run and the server's CPU seconds meanwhile."""
+
+    runs: list[UserRun] = field(default_factory=list)
+    server_cpu: float = 0.0
+
+
+def measure(trees: list[tuple[str, Path]], env: dict[str, str], levels: list[int], single_rounds: int,
+            photo: Path, timeout_ms: float, work: Path) -> dict[str, dict[int, Level]]:
+    """{tree: {users: Level}}. Every tree's server runs throughout; the levels alternate between trees
+    (1 user before, 1 user after, 5 before, ...) so a change in the machine's load hits both alike."""
+    results: dict[str, dict[int, Level]] = {label: {} for label, _ in trees}
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for label, app_dir in trees:
+            log = work / f"streamlit-{label.split()[0]}.log"
+            servers[label] = (stack.enter_context(serve_dashboard(log, env, app_dir=app_dir)), log)
+            start = time.perf_counter()
+            warm = run_users(servers[label][0].url, 1, photo, timeout_ms)
+            print(f"[{label}] warm-up user: {time.perf_counter() - start:.0f} s, "
+                  f"errors {warm[0].errors or 0}", flush=True)
         for users in levels:
-            runs: list[UserRun] = []
-            for _ in range(single_rounds if users == 1 else 1):
-                start = time.perf_counter()
-                runs += run_users(url, users, photo, timeout_ms)
-                print(f"[{label}] {users} user(s): {time.perf_counter() - start:.0f} s, "
-                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
-            results[users] = runs
-    tracebacks = log.read_text().count("Traceback")
-    print(f"[{label}] server log {log}: {tracebacks} traceback(s)", flush=True)
+            for label, _ in trees:
+                server = servers[label][0]
+                level = results[label][users] = Level()
+                cpu = server.cpu_seconds()
+                for _ in range(single_rounds if users == 1 else 1):
+                    start = time.perf_counter()
+                    level.runs += run_users(server.url, users, photo, timeout_ms)
+                    print(f"[{label}] {users} user(s): {time.perf_counter() - start:.0f} s, "
+                          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+                level.server_cpu = server.cpu_seconds() - cpu
+        for label, (_, log) in servers.items():
+            print(f"[{label}] server log: {log.read_text().count('Traceback')} traceback(s)", flush=True)
     return results
 
 
@@ -91,23 +110,26 @@ def _cell(values: list[float]) -> str:
     return f"{np.percentile(values, 50):.1f} / {np.percentile(values, 95):.1f}"
 
 
-def report(label: str, results: dict[int, list[UserRun]]) -> None:
+def report(label: str, results: dict[int, Level]) -> None:
     levels = list(results)
     width = 22
     print(f"\n== {label}: page time p50 / p95 (s) ==")
     print(f"{'page':<18}" + "".join(f"{f'{n} user(s)':>{width}}" for n in levels))
     for step in STEPS:
-        row = [[run.seconds[step] for run in results[n] if step in run.seconds] for n in levels]
+        row = [[run.seconds[step] for run in results[n].runs if step in run.seconds] for n in levels]
         print(f"{step:<18}" + "".join(f"{_cell(values):>{width}}" for values in row))
     pages = [link for link, _ in PAGES] + [UPLOAD]
-    pooled = [[run.seconds[s] for run in results[n] for s in pages if s in run.seconds] for n in levels]
+    pooled = [[run.seconds[s] for run in results[n].runs for s in pages if s in run.seconds] for n in levels]
     print(f"{'all pages':<18}" + "".join(f"{_cell(values):>{width}}" for values in pooled))
-    loads = [len(results[n]) * len(STEPS) for n in levels]
-    errors = [sum(len(run.errors) for run in results[n]) for n in levels]
+    loads = [len(results[n].runs) * len(STEPS) for n in levels]
+    errors = [sum(len(run.errors) for run in results[n].runs) for n in levels]
     counts = [f"{e} of {n}" for e, n in zip(errors, loads, strict=True)]
     print(f"{'errors':<18}" + "".join(f"{c:>{width}}" for c in counts))
+    # CPU seconds the server spent per step a user took: independent of how loaded the machine is
+    cpu = [f"{results[n].server_cpu / max(len(results[n].runs) * len(STEPS), 1):.2f}" for n in levels]
+    print(f"{'server CPU/step':<18}" + "".join(f"{c:>{width}}" for c in cpu))
     for n in levels:
-        for run in results[n]:
+        for run in results[n].runs:
             for error in run.errors[:3]:
                 print(f"  {n} users, user {run.user}: {error}")
 
@@ -146,11 +168,7 @@ def main() -> int:
             trees.append((f"after ({args.after})", _extract(args.after, after)))
         else:
             trees.append(("after (working tree)" if args.before else "working tree", REPO_ROOT))
-        results = {
-            label: measure(label, app_dir, env, args.users, args.single_rounds, photo,
-                           args.timeout * 1000, work)
-            for label, app_dir in trees
-        }
+        results = measure(trees, env, args.users, args.single_rounds, photo, args.timeout * 1000, work)
     for label, result in results.items():
         report(label, result)
     return 0

@@ -60,12 +60,25 @@ class DashboardFailed(RuntimeError):
     """`streamlit run` exited or did not answer its health check in time."""
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    """A running `streamlit run`: where to reach it, and its process (for its CPU time)."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server has used so far, all its threads (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def serve_dashboard(
     log: Path, env: dict[str, str] | None = None, app_dir: Path = REPO_ROOT
-) -> Iterator[str]:
-    """`streamlit run streamlit_app.py` of `app_dir` on a free localhost port; yields its URL, always
-    terminated. `env` is added to this process's environment (FACEEMO_DB, FACEEMO_MODELS ...)."""
+) -> Iterator[Dashboard]:
+    """`streamlit run streamlit_app.py` of `app_dir` on a free localhost port, always terminated.
+    `env` is added to this process's environment (FACEEMO_DB, FACEEMO_MODELS ...)."""
     port = _free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
@@ -77,7 +90,7 @@ def serve_dashboard(
         server = subprocess.Popen(command, cwd=app_dir, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(port, server, log)
-        yield f"http://127.0.0.1:{port}"
+        yield Dashboard(f"http://127.0.0.1:{port}", server.pid)
     finally:
         server.terminate()
         try:

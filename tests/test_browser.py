@@ -49,8 +49,8 @@ def _serve(tmp_path: Path, models_root: Path, db: Path):
     env = {"FACEEMO_DB": str(db), "FACEEMO_MODELS": str(tiny_models_folder(models_root, "both"))}
     log = tmp_path / "streamlit.log"
     try:
-        with serve_dashboard(log, env) as url:
-            yield url, log
+        with serve_dashboard(log, env) as server:
+            yield server.url, log
     except DashboardFailed as exc:
         pytest.fail(str(exc))
 

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from views.common import emotion_filter_sidebar
+from views.common import emotion_filter_sidebar, pin_version
 
 st.set_page_config(page_title="faceemo", page_icon=":material/mood:", layout="wide")
 # Views live in views/, not pages/: a pages/ folder switches Streamlit to its legacy
 # multipage mode, which drops the sidebar widgets on rerun.
 emotion_filter_sidebar()
+pin_version()  # every page of this rerun reads this one warehouse version
 
 navigation = st.navigation(
     {

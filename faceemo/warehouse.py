@@ -128,19 +128,42 @@ def file_identity(db: str | os.PathLike | None = None) -> tuple[int, int] | None
     return (st.st_ino, st.st_mtime_ns)
 
 
+@contextlib.contextmanager
+def _cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor of its own on `con`, closed afterwards: the one way every read here reaches DuckDB.
+
+    A DuckDB connection runs one call at a time ("connection is busy with another call" from a second
+    thread); a cursor is a new connection to the same database instance, so threads sharing `con` (the
+    dashboard's sessions) never collide.
+    """
+    cursor = con.cursor()
+    try:
+        # A cursor does not inherit `USE warehouse` (connect_readonly attaches the file under that
+        # name), so select it again.
+        if cursor.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'warehouse'"
+        ).fetchone()[0]:
+            cursor.execute("USE warehouse")
+        yield cursor
+    finally:
+        cursor.close()
+
+
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-        ).fetchone()[0]
-    )
+    with _cursor(con) as cursor:
+        return bool(
+            cursor.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+            ).fetchone()[0]
+        )
 
 
 def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Rows in `table`, 0 when the table does not exist (an older or empty warehouse)."""
     if not has_table(con, table):
         return 0
-    return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+    with _cursor(con) as cursor:
+        return int(cursor.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
 def query_sql(name: str) -> str:
@@ -154,17 +177,48 @@ def query_sql(name: str) -> str:
 def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pd.DataFrame:
     """Run a named query with `$name` parameters and return a data frame."""
     sql = query_sql(name)
-    cursor = con.cursor()  # one cursor per query: a shared connection is used from several threads
-    try:
-        # A cursor is a new connection to the same instance and does not inherit `USE warehouse`
-        # (connect_readonly attaches the file under that name), so select it again.
-        if cursor.execute(
-            "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'warehouse'"
-        ).fetchone()[0]:
-            cursor.execute("USE warehouse")
+    with _cursor(con) as cursor:
         return cursor.execute(sql, params or None).df()
-    finally:
-        cursor.close()
+
+
+class WarehouseChanged(WarehouseError):
+    """The file was replaced while it was being opened: ask for the current version again."""
+
+
+class Reader:
+    """A read-only warehouse version that many threads share (the dashboard's sessions).
+
+    Its connection is private and has no public way to run SQL: the only reads are the methods below,
+    and each runs on a cursor of its own (see `_cursor`). It keeps reading the file it opened even after
+    a pipeline publishes a new one, so whoever holds it sees one version, never a mix.
+    """
+
+    def __init__(self, db: str | os.PathLike | None = None, identity: tuple[int, int] | None = None) -> None:
+        """Open `db`; with `identity`, WarehouseChanged unless that exact file version was opened."""
+        self.path = resolve_db(db)
+        if identity is not None and file_identity(self.path) != identity:
+            raise WarehouseChanged(f"{self.path} is no longer the version asked for")  # replaced or removed
+        self._con = connect_readonly(self.path)
+        # stat after the ATTACH: a file swapped in meanwhile has another identity, never a wrong label
+        opened = file_identity(self.path)
+        if identity is not None and opened != identity:
+            self._con.close()
+            raise WarehouseChanged(f"{self.path} changed while it was opened")
+        self.identity = opened
+
+    def query(self, name: str, **params: object) -> pd.DataFrame:
+        """A named query (warehouse/queries/<name>.sql) as a data frame."""
+        return query(self._con, name, **params)
+
+    def has_table(self, table: str) -> bool:
+        return has_table(self._con, table)
+
+    def row_count(self, table: str) -> int:
+        """Rows in `table`, 0 when it does not exist."""
+        return row_count(self._con, table)
+
+    def close(self) -> None:
+        self._con.close()
 
 
 def wait_for_unlock(db: str | os.PathLike | None = None, timeout: float = 0.0) -> bool:

@@ -1,102 +1,84 @@
-"""A real headless Chromium uploads a photo to the running dashboard and sees the probabilities chart.
+"""A real headless Chromium against the running dashboard: one user uploads a photo and sees the
+probabilities chart; a few users at once go through every page without an error.
 
 Drives Debian's /usr/bin/chromium through Playwright's Python package (never `playwright install`:
 its browser download host is unreachable here), against `streamlit run streamlit_app.py` on a free
-127.0.0.1 port, with a temp warehouse path and tiny stand-in models.
+127.0.0.1 port, with a temp warehouse path and tiny stand-in models (see tests/dashboard_driver.py).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from faceemo.paths import REPO_ROOT
 from tests.conftest import FER_ARCHIVE, require_file
+from tests.dashboard_driver import (
+    CHROMIUM_ARGS,
+    PAGES,
+    UPLOAD,
+    DashboardFailed,
+    chromium_path,
+    run_users,
+    serve_dashboard,
+)
+from tests.landmark_factories import add_landmarks
 from tests.predict_helpers import FER_HAPPY_FACES, face_on_canvas, fer_face, tiny_models_folder
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-STARTUP_SECONDS = 120
 RENDER_MS = 150_000  # the first prediction imports TensorFlow and loads the models: slow on 2 shared cores
+USERS_AT_ONCE = 3  # CI has 2 cores: enough sessions to collide, few enough to stay well under a minute
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _require_chromium() -> None:
+    if chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it with apt)")
+    pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
 
 
-def _wait_healthy(port: int, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
-                if reply.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"streamlit did not start within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
+def _portrait(folder: Path) -> Path:
+    canvas, _ = face_on_canvas(fer_face(require_file(FER_ARCHIVE), FER_HAPPY_FACES[0]))
+    photo = folder / "portrait.png"
+    Image.fromarray(canvas).save(photo)
+    return photo
+
+
+def _serve(tmp_path: Path, models_root: Path, db: Path):
+    env = {"FACEEMO_DB": str(db), "FACEEMO_MODELS": str(tiny_models_folder(models_root, "both"))}
+    log = tmp_path / "streamlit.log"
+    try:
+        with serve_dashboard(log, env) as server:
+            yield server.url, log
+    except DashboardFailed as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
 def dashboard(tmp_path, tmp_path_factory):
-    """The real dashboard on a free localhost port; always terminated."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FACEEMO_DB": str(tmp_path / "faceemo.duckdb"),
-        "FACEEMO_MODELS": str(tiny_models_folder(tmp_path_factory.getbasetemp(), "both")),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-    log = tmp_path / "streamlit.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]
-    with open(log, "w") as out:
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(port, server, log)
-        yield f"http://127.0.0.1:{port}", log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
+    """The real dashboard on a free localhost port, over an empty warehouse path; always terminated."""
+    yield from _serve(tmp_path, tmp_path_factory.getbasetemp(), tmp_path / "faceemo.duckdb")
+
+
+@pytest.fixture
+def dashboard_with_data(images_db, tmp_path, tmp_path_factory):
+    """The real dashboard over a generated warehouse with faces and landmarks (no emotion model rows:
+    the Models page then shows how to fill them, which must not error either)."""
+    add_landmarks(images_db, "lmk_test")
+    yield from _serve(tmp_path, tmp_path_factory.getbasetemp(), images_db)
 
 
 def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it with apt)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    _require_chromium()
+    from playwright import sync_api
+
     url, log = dashboard
-    canvas, _ = face_on_canvas(fer_face(require_file(FER_ARCHIVE), FER_HAPPY_FACES[0]))
-    photo = tmp_path / "portrait.png"
-    Image.fromarray(canvas).save(photo)
+    photo = _portrait(tmp_path)
 
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            executable_path=chromium_path(),
             args=CHROMIUM_ARGS, headless=True, timeout=60_000,
         )
         try:
@@ -119,3 +101,16 @@ def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
             raise
         finally:
             browser.close()
+
+
+def test_users_at_once_through_every_page(dashboard_with_data, tmp_path):
+    """Issue 13: sessions share the dashboard's cached warehouse; at the same time, each changes the
+    emotion filter, visits every page and uploads a photo, and none meets an exception."""
+    _require_chromium()
+    url, log = dashboard_with_data
+    runs = run_users(url, USERS_AT_ONCE, _portrait(tmp_path), timeout_ms=RENDER_MS)
+    problems = [f"user {run.user}: {error}" for run in runs for error in run.errors]
+    assert not problems, "\n".join(problems) + "\n" + log.read_text()[-3000:]
+    for run in runs:
+        assert set(run.seconds) >= {link for link, _ in PAGES} | {UPLOAD}, run.seconds
+    assert "Traceback" not in log.read_text()

@@ -12,10 +12,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo import warehouse
 from faceemo.landmark_stats import MEASURES, SCALES, STUDY_FINDINGS, DistanceSet, variant_label
-from faceemo.paths import resolve_db
-from views.common import connection, selected_emotions
+from views.common import Version, per_version, read, selected_emotions
 from views.landmarks_common import display, emotion_colour, require_landmarks, usage_filter
 
 N_BOOT = 2000
@@ -34,10 +32,8 @@ if not emotions or not usages:
 
 
 @st.cache_data(show_spinner="Bootstrapping the per-emotion means…", max_entries=16)
-def _analysis(db: str, identity: tuple, model: str, usages: list[str], emotions: list[str]) -> dict:
-    frame = warehouse.query(
-        connection(), "distances_per_face", model_id=model, usages=usages, emotions=emotions
-    )
+def _analysis(at: Version, model: str, usages: list[str], emotions: list[str]) -> dict:
+    frame = read(at, "distances_per_face", model_id=model, usages=usages, emotions=emotions)
     if frame.empty:
         return {}
     ds = DistanceSet(frame, n_boot=N_BOOT)
@@ -48,7 +44,7 @@ def _analysis(db: str, identity: tuple, model: str, usages: list[str], emotions:
     return result
 
 
-analysis = _analysis(str(resolve_db()), warehouse.file_identity(resolve_db()), model_id, usages, emotions)
+analysis = per_version(_analysis, model_id, usages, emotions)
 if not analysis:
     st.info("No faces with landmarks match these filters.")
     st.stop()

@@ -12,11 +12,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from faceemo import warehouse
 from faceemo.keypoints import KEYPOINTS
 from faceemo.landmark_stats import mean_faces
-from faceemo.paths import resolve_db
-from views.common import connection, load, selected_emotions
+from views.common import Version, load, per_version, read, selected_emotions
 from views.landmarks_common import (
     AXIS_X,
     AXIS_Y,
@@ -50,17 +48,25 @@ present = [e for e in emotions if e in set(stats["emotion"])]
 
 
 @st.cache_data(show_spinner="Averaging the faces of each emotion…", max_entries=16)
-def _mean_faces(db: str, identity: tuple, model: str, usages: list[str], emotions: list[str]) -> dict:
-    frame = warehouse.query(
-        connection(), "landmarks_pixels", model_id=model, usages=usages, emotions=emotions
-    )
+def _mean_faces(at: Version, model: str, usages: list[str], emotions: list[str]) -> dict:
+    frame = read(at, "landmarks_pixels", model_id=model, usages=usages, emotions=emotions)
     faces = mean_faces(frame)
     counts = frame["emotion"].value_counts()
     total = sum(faces[e] * counts[e] for e in faces) / max(int(counts.sum()), 1)
     return {"per_emotion": faces, "all": total}
 
 
-faces = _mean_faces(str(resolve_db()), warehouse.file_identity(resolve_db()), model_id, usages, emotions)
+faces = per_version(_mean_faces, model_id, usages, emotions)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _spread_sample(
+    at: Version, model: str, usages: list[str], emotions: list[str]
+) -> tuple[pd.DataFrame, int]:
+    # every face's points are ~10 MB: sampled once per version and filter, not copied out on each rerun
+    points = read(at, "landmarks_points", model_id=model, usages=usages, emotions=emotions)
+    points = points[~points["is_blank"]]
+    return points.sample(min(len(points), 4000), random_state=0), len(points)
 
 
 def _points(table: pd.DataFrame) -> pd.DataFrame:
@@ -180,9 +186,7 @@ with tab_spread:
         key="landmarks_kp",
         format_func=lambda k: k.replace("_", " "),
     )
-    faces_points = load("landmarks_points", model_id=model_id, usages=usages, emotions=emotions)
-    faces_points = faces_points[~faces_points["is_blank"]]
-    sample = faces_points.sample(min(len(faces_points), 4000), random_state=0)
+    sample, n_faces = per_version(_spread_sample, model_id, usages, emotions)
     scatter = (
         alt.Chart(sample)
         .mark_circle(size=10, opacity=0.35)
@@ -211,7 +215,7 @@ with tab_spread:
         (scatter + centres).properties(height=460, title=f"{keypoint.replace('_', ' ')}: one dot per face"),
         width="stretch",
     )
-    st.caption(f"{len(sample):,} of {len(faces_points):,} faces shown; diamonds are the per-emotion means.")
+    st.caption(f"{len(sample):,} of {n_faces:,} faces shown; diamonds are the per-emotion means.")
 
 with tab_table:
     st.markdown(

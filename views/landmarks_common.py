@@ -12,11 +12,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from faceemo import warehouse
 from faceemo.keypoints import FRAME_SIZE
 from faceemo.labels import COLOURS, DISPLAY_NAMES, USAGES
 from faceemo.paths import models_dir, resolve_db
-from views.common import load, require_images
+from views.common import load, require_images, row_count
 
 LANDMARKS_COMMAND = "python -m pipelines landmarks"
 # Segments that make the 15 points read as a face: (from, to) keypoint names.
@@ -48,8 +47,8 @@ def _production_landmarks() -> str | None:
 
 def require_landmarks() -> str:
     """The chosen landmark model (sidebar), or a friendly stop with the command that fills the table."""
-    con = require_images()
-    models = load("landmarks_models") if warehouse.has_table(con, "landmarks") else pd.DataFrame()
+    require_images()
+    models = load("landmarks_models") if row_count("landmarks") else pd.DataFrame()
     if models.empty:
         st.warning("No landmarks in the warehouse yet.")
         st.markdown("Predict the 15 keypoints of every face with the committed landmark model:")

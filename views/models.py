@@ -12,7 +12,7 @@ import streamlit as st
 from faceemo.emotion.data import face_from_blob
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS
 from faceemo.paths import models_dir
-from views.common import load, require_images, selected_emotions
+from views.common import Version, load, per_version, read, require_images, selected_emotions
 
 EVALUATE = "python -m pipelines evaluate"
 TRAIN = "python -m pipelines train-emotion --model-arch vgg_fer"
@@ -128,14 +128,21 @@ normalise = right.toggle(
 )
 
 st.subheader(f"Confusion matrix — {usage}{' (TTA)' if tta else ''}")
-confusion = load("models_confusion", model_id=model_id, usage=usage, tta=bool(tta))
-grid = pd.MultiIndex.from_product(
-    [range(len(EMOTIONS)), range(len(EMOTIONS))], names=["true_label", "predicted_label"]
-)
-confusion = (
-    confusion.set_index(["true_label", "predicted_label"])["n"].reindex(grid, fill_value=0).reset_index()
-)
-confusion["row_share"] = confusion["n"] / confusion.groupby("true_label")["n"].transform("sum").replace(0, 1)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _confusion(at: Version, model_id: str, usage: str, tta: bool) -> pd.DataFrame:
+    """Every (true, predicted) cell with its count and share of the true emotion, once per version."""
+    counts = read(at, "models_confusion", model_id=model_id, usage=usage, tta=tta)
+    grid = pd.MultiIndex.from_product(
+        [range(len(EMOTIONS)), range(len(EMOTIONS))], names=["true_label", "predicted_label"]
+    )
+    cells = counts.set_index(["true_label", "predicted_label"])["n"].reindex(grid, fill_value=0).reset_index()
+    cells["row_share"] = cells["n"] / cells.groupby("true_label")["n"].transform("sum").replace(0, 1)
+    return cells
+
+
+confusion = per_version(_confusion, model_id, usage, bool(tta))
 confusion = confusion[confusion["true_label"].isin(labels) & confusion["predicted_label"].isin(labels)].copy()
 confusion["true"] = confusion["true_label"].map(lambda i: DISPLAY_NAMES[EMOTIONS[i]])
 confusion["predicted"] = confusion["predicted_label"].map(lambda i: DISPLAY_NAMES[EMOTIONS[i]])

@@ -169,8 +169,7 @@ def _upload_section(emotion_id: str | None, landmark_id: str | None, stamp: tupl
 
 
 def _sample_section(models: inference.Models) -> None:
-    con = common.connection()
-    if con is None or warehouse.row_count(con, "images") == 0:
+    if common.row_count("images") == 0:
         st.info(f"The warehouse has no faces yet; fill it with `{warehouse.FILL_COMMAND}` to pick a sample.")
         return
     samples = common.load("predict_sample_faces", emotions=common.selected_emotions(), per_emotion=5)

@@ -68,9 +68,8 @@ def dashboard(tmp_path, tmp_path_factory):
     log = tmp_path / "streamlit.log"
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+    ]  # everything else (no file watcher, no usage statistics) comes from .streamlit/config.toml, as for users
     with open(log, "w") as out:
         server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -83,6 +82,32 @@ def dashboard(tmp_path, tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=15)
+
+
+# What a user must never see in the terminal: the file watcher walking .venv, tracebacks, warnings.
+LOG_NOISE = ("Inotify", "inotify", "Traceback", "Warning", "WARNING", "Error")
+
+
+def _noise(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if any(word in line for word in LOG_NOISE)]
+
+
+def test_config_turns_the_file_watcher_off():
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_dashboard_log_is_clean(dashboard):
+    """`streamlit run` as a user starts it: the terminal shows the URL and nothing else."""
+    url, log = dashboard
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.status == 200
+    time.sleep(3)  # the watcher, when on, floods the log within a second of starting
+    assert "Local URL" in log.read_text() or "URL" in log.read_text(), log.read_text()
+    assert not _noise(log), "\n".join(_noise(log)[:20])
 
 
 def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
@@ -114,6 +139,7 @@ def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
             page.get_by_text("portrait.png").first.wait_for()
             page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
             assert "Traceback" not in page.content()
+            assert not _noise(log), "\n".join(_noise(log)[:20])
         except Exception:
             print(log.read_text()[-3000:])
             raise

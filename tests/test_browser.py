@@ -69,7 +69,7 @@ def dashboard(tmp_path, tmp_path_factory):
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
         "--server.address", "127.0.0.1", "--server.port", str(port),
-    ]  # everything else (no file watcher, no usage statistics) comes from .streamlit/config.toml, as for users
+    ]  # the rest (no file watcher, no usage statistics) comes from .streamlit/config.toml, as for users
     with open(log, "w") as out:
         server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

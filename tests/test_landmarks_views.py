@@ -63,7 +63,15 @@ def test_distances_page(landmarks_db):
     text = all_text(app)
     assert "Do the emotions differ?" in text and "The study's findings, checked" in text
     # the generated faces open the mouth for surprise and close it for happy (tests/landmark_factories.py)
-    assert "largest: ours is *Surprise* → **agrees" in text
+    # one line per finding, verdict first, with its numbers; the per-scale details in an expander
+    findings = next(m.value for m in app.markdown if "nose–mouth is largest for *Surprise*" in m.value)
+    lines = findings.splitlines()
+    assert len(lines) == 4 and all(line.startswith("- :") for line in lines), lines
+    surprise = next(line for line in lines if "largest for *Surprise*" in line)
+    assert surprise.startswith("- :green[**Agrees**]"), surprise
+    assert " px" in surprise and "% of the resamples" in surprise
+    assert "Details: every scale, and what the verdicts can and cannot say" in [e.label for e in app.expander]
+    assert "largest: ours is *Surprise* → **agrees" in text  # the details are still there
     assert len(charts(app)) == 4 and len(app.dataframe) == 2
     app.radio(key="distances_scale").set_value("_iod").run()
     assert not app.exception, app.exception

@@ -35,10 +35,14 @@ def test_landmarks_page(landmarks_db):
     assert app.sidebar.selectbox(key="landmark_model").value == "lmk_test"  # the production model first
     assert len(charts(app)) >= 4  # per emotion, all emotions, one keypoint, the browsed face
     assert app.dataframe, "the statistics table"
-    # Another emotion over one chosen face, the quartile envelope, another keypoint, magnified overlay.
+    # The interquartile envelope by default (a few outliers stretch min–max over the whole face).
+    assert app.radio(key="landmarks_envelope").value.startswith("interquartile")
+    assert '"q25_x' in charts(app)[0].spec and '"min_x' not in charts(app)[0].spec
+    # Another emotion over one chosen face, the study's min–max envelope, another keypoint, magnified overlay.
     app.selectbox(key="landmarks_emotion").set_value("surprise").run()
     app.radio(key="landmarks_bg").set_value("one face").run()
-    app.radio(key="landmarks_envelope").set_value("interquartile (25–75%)").run()
+    app.radio(key="landmarks_envelope").set_value("min–max (as the study)").run()
+    assert '"min_x' in charts(app)[0].spec
     app.selectbox(key="landmarks_kp").set_value("mouth_center_bottom_lip").run()
     app.slider(key="landmarks_magnify").set_value(5).run()
     assert not app.exception, app.exception

@@ -1,8 +1,9 @@
 """Landmarks page: the 15 predicted keypoints of the FER-2013 faces, per emotion.
 
-The study's per-coordinate describe() as pictures: each emotion's mean landmark set and its min/max
-envelope drawn over a face, every emotion overlaid, one keypoint's spread, the statistics as a table, and
-an image browser. Data: named queries landmarks_* over the warehouse; heavy work is cached.
+The study's per-coordinate describe() as pictures: each emotion's mean landmark set and its interquartile
+(or the study's min/max) envelope drawn over a face, every emotion overlaid, one keypoint's spread, the
+statistics as a table, and an image browser. Data: named queries landmarks_* over the warehouse; heavy work
+is cached.
 """
 
 from __future__ import annotations
@@ -102,9 +103,11 @@ with tab_one:
         emotion = st.selectbox("Emotion", present, format_func=display, key="landmarks_emotion")
         envelope = st.radio(
             "Envelope",
-            ["min–max (as the study)", "interquartile (25–75%)"],
+            ["interquartile (25–75%)", "min–max (as the study)"],
             key="landmarks_envelope",
-            help="The study's describe() reported min and max; the quartiles are less driven by outliers.",
+            help="Where the middle half of the faces put each keypoint. The study's describe() reported min "
+            "and max, which a few badly predicted faces (turned heads, hands over the face) stretch over "
+            "the whole face.",
         )
         background = st.radio("Drawn over", ["the mean face of this emotion", "one face"], key="landmarks_bg")
         pixels = faces["per_emotion"][emotion]

@@ -81,3 +81,21 @@ def test_distances_page(landmarks_db):
     assert not app.exception, app.exception
     app.sidebar.multiselect(key="emotion_filter").set_value(["happy"]).run()
     assert "Select at least two emotions" in all_text(app)
+
+
+def test_browsed_face_draws_points_where_the_model_put_them(landmarks_db):
+    from faceemo import warehouse
+
+    with warehouse.writing(landmarks_db) as con:  # the first face's nose tip predicted left of the frame
+        first = con.execute("SELECT min(image_id) FROM landmarks WHERE model_id = 'lmk_test'").fetchone()[0]
+        con.execute(
+            "UPDATE landmarks SET nose_tip_x = -12 WHERE model_id = 'lmk_test' AND image_id = ?", [first]
+        )
+    app = open_page("views/landmarks.py")
+    assert not app.exception, app.exception
+    assert app.selectbox(key="landmarks_face").value == first
+    captions = [c.value for c in app.caption]
+    assert any("Outside the frame, not drawn: nose tip." in c for c in captions), captions
+    # points and lines are clipped, never clamped onto the frame's edge (on the face)
+    browsed = charts(app)[-1].spec
+    assert '"clip": true' in browsed.replace('"clip":true', '"clip": true')

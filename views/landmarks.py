@@ -27,6 +27,7 @@ from views.landmarks_common import (
     emotion_colour,
     face_layer,
     face_lines,
+    outside_frame,
     require_landmarks,
     usage_filter,
 )
@@ -71,7 +72,7 @@ def _points(table: pd.DataFrame) -> pd.DataFrame:
 def _point_layer(table: pd.DataFrame, colour_by_emotion: bool = False, size: int = 40) -> alt.Chart:
     chart = (
         alt.Chart(table)
-        .mark_circle(size=size, opacity=1)
+        .mark_circle(size=size, opacity=1, clip=True)
         .encode(
             x=AXIS_X,
             y=AXIS_Y,
@@ -278,6 +279,12 @@ with tab_browse:
             st.markdown(f"**{row['file_name']}** ({display(row['emotion'])}, {row['usage']})")
             chart = face_layer(pixels, 400) + face_lines(pts) + _point_layer(pts)
             st.altair_chart(chart.properties(width=400, height=400, autosize=SQUARE), width="content")
+            off = ", ".join(k.replace("_", " ") for k in outside_frame(pts))
+            st.caption(
+                "The points are drawn where the landmark model put them. Off the face means the model "
+                "missed: it learned from mostly frontal faces and can be far off on turned heads, wide-open "
+                "mouths or hands over the face." + (f" Outside the frame, not drawn: {off}." if off else "")
+            )
         with right:
             st.dataframe(
                 pts[["keypoint", "x", "y"]],

@@ -137,6 +137,14 @@ def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
             chart.wait_for(state="visible")
             assert chart.locator("canvas, svg").count() >= 1
             page.get_by_text("portrait.png").first.wait_for()
+            # a rerun (ticking an option) and the same photo uploaded again: still listed once
+            page.get_by_text("If no face is found, treat the whole image as one face").click()
+            upload.set_input_files([str(photo), str(photo)])
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_MS
+            )
+            page.wait_for_timeout(2000)
+            assert page.locator("h3", has_text="portrait.png").count() == 1
             page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
             assert "Traceback" not in page.content()
             assert not _noise(log), "\n".join(_noise(log)[:20])

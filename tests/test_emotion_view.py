@@ -62,7 +62,7 @@ def test_models_without_tta_show_no_blank_column(tmp_path, use, evaluated) -> No
     app = open_page(PAGE)
     assert not app.exception, app.exception
     table = app.dataframe[0].value
-    assert "PrivateTest accuracy (TTA)" not in table.columns and not table.isna().any().any()
+    assert "Private acc (TTA)" not in table.columns and not table.isna().any().any()
     assert "python -m pipelines evaluate --tta" in all_text(app)
 
 
@@ -116,8 +116,7 @@ def test_evaluated_model_page(use, evaluated) -> None:
     assert not table.isna().any().any(), table  # no blank ("None") cell
     # figures are shown as percentages (54.47%), never as raw shares (0.5447...)
     config = _column_config(app.dataframe[0])
-    for column in ("PrivateTest accuracy", "PrivateTest macro-F1", "PrivateTest accuracy (TTA)",
-                   "PublicTest accuracy", "PublicTest macro-F1"):
+    for column in ("Private acc", "Private F1", "Private acc (TTA)", "Public acc", "Public F1"):
         assert config[column]["type_config"]["format"] == "%.2f%%", config[column]
         assert 0 <= table[column].iloc[0] <= 100
     assert all(isinstance(config[c].get("width"), int | str) for c in table.columns)  # headers not cut

@@ -15,7 +15,7 @@ from faceemo.paths import models_dir
 from views.common import load, require_images, selected_emotions
 
 EVALUATE = "python -m pipelines evaluate"
-TTA_COLUMN = "PrivateTest accuracy (TTA)"
+TTA_COLUMN = "Private acc (TTA)"
 TRAIN = "python -m pipelines train-emotion --model-arch vgg_fer"
 
 st.title("Models")
@@ -42,65 +42,74 @@ table = pd.DataFrame(
     {
         "model": models["model_id"],
         "architecture": models["architecture"],
-        "PrivateTest accuracy": models["private_accuracy"],
-        "PrivateTest macro-F1": models["private_macro_f1"],
+        "Private acc": models["private_accuracy"],
+        "Private F1": models["private_macro_f1"],
         TTA_COLUMN: models["private_accuracy_tta"],
-        "PublicTest accuracy": models["public_accuracy"],
-        "PublicTest macro-F1": models["public_macro_f1"],
-        "parameters": models["params"],
-        "size (MiB)": models["file_bytes"] / 2**20,
-        "epochs": models["epochs"],
-        "training (min)": models["train_seconds"] / 60,
-        "device": models["device"],
+        "Public acc": models["public_accuracy"],
+        "Public F1": models["public_macro_f1"],
     }
 )
 has_tta = table[TTA_COLUMN].notna()
 if not has_tta.any():
     table = table.drop(columns=TTA_COLUMN)  # a column of blanks says nothing
+HELP = {
+    "Private acc": "Accuracy on PrivateTest, the held-out split: no model was fit or selected on it",
+    "Private F1": "Macro-F1 on PrivateTest: the mean F1 of the 7 emotions (rare ones count as much)",
+    TTA_COLUMN: "PrivateTest accuracy with test-time augmentation: the mean of 12 views of each face",
+    "Public acc": "Accuracy on PublicTest, the split training selected its best epoch on",
+    "Public F1": "Macro-F1 on PublicTest",
+}
 
 
-def _column(label: str, fmt: str | None = None, help: str | None = None) -> st.column_config.Column:
-    """A column wide enough for its header (they are cut off otherwise), numbers in `fmt`."""
-    width = max(90, 8 * len(label) + 28)
+def _column(label: str, values: pd.Series, fmt: str | None = None) -> st.column_config.Column:
+    """A column as wide as its header and its longest value (both would be cut off otherwise)."""
+    longest = max([len(label), *(len(fmt % v if fmt and "%" in fmt else str(v)) for v in values.dropna())])
+    width = int(7.5 * longest) + 32
     if fmt is None:
-        return st.column_config.TextColumn(label, width=width, help=help)
-    return st.column_config.NumberColumn(label, width=width, format=fmt, help=help)
+        return st.column_config.TextColumn(label, width=width, help=HELP.get(label))
+    return st.column_config.NumberColumn(label, width=width, format=fmt, help=HELP.get(label))
 
 
-percent_help = {
-    "PrivateTest accuracy": "Held-out split: no model was fit or selected on it",
-    TTA_COLUMN: "With test-time augmentation: the mean of 12 views of each face",
-    "PublicTest accuracy": "The split the training run selected its best epoch on",
-}
-column_config = {
-    c: _column(c, "%.2f%%", percent_help.get(c)) for c in table.columns if "accuracy" in c or "F1" in c
-}
-percent_columns = list(column_config)
-column_config |= {
-    "model": _column("model"),
-    "architecture": _column("architecture"),
-    "parameters": _column("parameters", "compact"),
-    "size (MiB)": _column("size (MiB)", "%.1f"),
-    "epochs": _column("epochs", "%d"),
-    "training (min)": _column("training (min)", "%.0f"),
-    "device": st.column_config.TextColumn("device", width="large"),
-}
 shown = table.copy()
+percent_columns = [c for c in shown.columns if c in HELP]
 shown[percent_columns] = shown[percent_columns] * 100  # "%.2f%%" prints 54.47%: the figures are shares
 if TTA_COLUMN in shown and not has_tta.all():  # some models have TTA figures, some not: say so, no blanks
     shown[TTA_COLUMN] = shown[TTA_COLUMN].map(lambda v: "not run" if pd.isna(v) else f"{v:.2f}%")
-    column_config[TTA_COLUMN] = _column(TTA_COLUMN, help=percent_help[TTA_COLUMN])
+column_config = {
+    c: _column(c, shown[c], "%.2f%%" if shown[c].dtype.kind == "f" else None) for c in shown.columns
+}
 st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
-tta_note = (
-    ""
-    if has_tta.all()
-    else f" Models without a TTA figure: run `{EVALUATE} --tta`."
-)
+tta_note = "" if has_tta.all() else f" Models without a TTA figure: run `{EVALUATE} --tta`."
 st.caption(
     "Every emotion, whatever the sidebar filter. Protocol: fit on Training, select on PublicTest, report "
     "PrivateTest (the held-out figure). TTA = mean of 12 views (face + 4 corner crops + centre crop, "
     "each mirrored)." + tta_note
 )
+with st.expander("How they were trained"):
+    training = pd.DataFrame(
+        {
+            "model": models["model_id"],
+            "parameters": models["params"],
+            "size (MiB)": models["file_bytes"] / 2**20,
+            "epochs": models["epochs"],
+            "training (min)": models["train_seconds"] / 60,
+            "backend": models["backend"],
+            "device": models["device"],
+        }
+    )
+    st.dataframe(
+        training,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "model": _column("model", training["model"]),
+            "parameters": st.column_config.NumberColumn(format="compact"),
+            "size (MiB)": st.column_config.NumberColumn(format="%.1f"),
+            "epochs": st.column_config.NumberColumn(format="%d"),
+            "training (min)": st.column_config.NumberColumn(format="%.0f"),
+            "device": st.column_config.TextColumn(width="large"),
+        },
+    )
 
 ids = list(models["model_id"])
 production = _production_id()
@@ -245,11 +254,12 @@ bars = (
     .properties(height=280)
 )
 st.altair_chart(bars, width="stretch")
+per_class_shown = per_class.assign(**{c: per_class[c] * 100 for c in ("precision", "recall", "F1")})
 st.dataframe(
-    per_class.assign(**{c: per_class[c] * 100 for c in ("precision", "recall", "F1")}),
+    per_class_shown,
     hide_index=True,
     width="stretch",
-    column_config={c: _column(c, "%.1f%%") for c in ("precision", "recall", "F1")},
+    column_config={c: _column(c, per_class_shown[c], "%.1f%%") for c in ("precision", "recall", "F1")},
 )
 
 # --- misclassified faces --------------------------------------------------------------------------------

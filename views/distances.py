@@ -177,6 +177,7 @@ else:
             "h": st.column_config.NumberColumn("H", format="%.1f"),
             "epsilon_squared": st.column_config.NumberColumn("ε²", format="%.4f"),
             "eta_squared_h": st.column_config.NumberColumn("η²H", format="%.4f"),
+            "n": st.column_config.NumberColumn("faces", format="localized"),  # thousands separators
         },
     )
     st.caption(
@@ -223,5 +224,6 @@ wide = table.pivot(index="emotion", columns="column", values="value")
 wide.insert(0, "faces", table.groupby("emotion")["n"].max())
 wide = wide.loc[[e for e in emotions if e in wide.index]]
 wide.index = wide.index.map(display)
-st.dataframe(wide, width="stretch")
+thousands = st.column_config.NumberColumn(format="localized")  # 4,945 (in the reader's locale)
+st.dataframe(wide, width="stretch", column_config={"faces": thousands})
 st.caption("Mean [95% bootstrap interval] per emotion.")

@@ -153,3 +153,18 @@ def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
             raise
         finally:
             browser.close()
+
+
+def test_screenshot_script_makes_a_small_png(images_db, tmp_path):
+    """scripts/screenshot.py, which makes the README's picture, works (here on a generated warehouse)."""
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it with apt)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    out = tmp_path / "shot.png"
+    done = subprocess.run(
+        [sys.executable, "scripts/screenshot.py", "--page", "data_quality", "--db", str(images_db),
+         "--out", str(out), "--height", "700"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size < 300 * 1024

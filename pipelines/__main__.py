@@ -23,6 +23,17 @@ STEPS: dict[str, str] = {
 }
 
 
+def _description(module, name: str) -> str:
+    """What `STEP --help` says: the first paragraph of the step's docstring (the rest is for developers)."""
+    doc = (module.__doc__ or name).strip()
+    return " ".join(doc.split("\n\n")[0].split())
+
+
+def _summary(module, name: str) -> str:
+    """The one line `python -m pipelines --help` lists for the step."""
+    return (module.__doc__ or name).strip().splitlines()[0]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="step", metavar="STEP", required=True)
@@ -33,8 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name != module_name:
                 raise
             continue  # a step not built yet
-        doc = (module.__doc__ or name).strip()
-        step = sub.add_parser(name, help=doc.splitlines()[0], description=doc)
+        step = sub.add_parser(name, help=_summary(module, name), description=_description(module, name))
         module.add_arguments(step)
         step.set_defaults(_run=module.run)
     return parser

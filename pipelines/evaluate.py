@@ -1,4 +1,7 @@
 """Evaluate committed emotion models on PublicTest and PrivateTest into the warehouse.
+Fills the dashboard's Models page (accuracy, macro-F1, confusion matrices, per-class figures, mistakes).
+Without --model, every committed emotion model. A model already evaluated on the same faces is skipped
+(--force redoes it). --tta adds test-time augmentation figures.
 
 Per model: 7 probabilities per face into `predictions`, accuracy, macro-F1 and per-class precision /
 recall / F1 into `metrics` (the confusion matrix is the `models_confusion` query over predictions), the
@@ -20,9 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", default=None, help="model id or .keras path (default: every committed model)"
     )
-    parser.add_argument("--tta", action="store_true", help="also evaluate with test-time augmentation")
+    parser.add_argument(
+        "--tta", action="store_true",
+        help="also evaluate with test-time augmentation (12 views of each face; about 12x slower)",
+    )
     parser.add_argument("--force", action="store_true", help="re-evaluate even when nothing changed")
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument(
+        "--batch-size", type=int, default=256, help="faces per prediction batch (default 256)"
+    )
     add_db_argument(parser)
 
 

@@ -1,4 +1,5 @@
-"""Export faces from the warehouse into a compact uint8 pack (.npz) for machines without the warehouse.
+"""Export faces from the warehouse into a compact pack (.npz) for training on another machine.
+`train-emotion --pack FILE` trains from it without a warehouse (e.g. on a rented GPU box).
 
 The pack holds 48x48 uint8 pixels, labels, usage, image ids and the blank/test-duplicate flags the
 trainer filters on; `train-emotion --pack FILE` reads it with numpy alone. One GPU call carries at most

@@ -1,4 +1,6 @@
 """Read FER-2013 (Kaggle image folders as a zip or folder, or fer2013.csv) into the warehouse.
+Running it again on the same source changes nothing; a file that is not a readable image is skipped
+and listed at the end.
 
 Default source: fer2013.zip in the data folder (--data, else $FACEEMO_DATA, else ../shared/data).
 Idempotent: a source already ingested (same sha256) changes nothing. Atomic: the data set's rows are

@@ -1,8 +1,9 @@
-"""Predict the 15 keypoints of every FER-2013 face in the warehouse into the `landmarks` table.
+"""Predict the 15 facial keypoints of every FER-2013 face in the warehouse (Landmarks, Distances pages).
+Uses the production landmark model unless --model names another. Only faces without keypoints from that
+model are predicted: a second run changes nothing and returns at once.
 
-Uses the production landmark model (or --model NAME), registers it in the warehouse when missing, and
-predicts only the faces that have no landmarks from that model yet: a second run changes nothing and
-returns at once without loading TensorFlow. Faces are upscaled 48 → 96 and predicted in batches.
+Faces are upscaled 48 → 96 and predicted in batches into the `landmarks` table; the model is registered
+in the warehouse when missing. A second run returns without loading TensorFlow.
 """
 
 from __future__ import annotations

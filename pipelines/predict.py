@@ -1,5 +1,4 @@
 """Predict the emotion and 15 landmarks of every face in photos: one row per face (CSV, Parquet, JSON).
-
 PATH... are image files or folders (searched recursively for .jpg .jpeg .png .webp .bmp .tif .tiff .gif;
 a file named explicitly is read whatever its extension). Each face gets a row: file, face (0-based, left
 to right), box_x/box_y/box_w/box_h, whole_image, the 7 emotion probabilities, emotion, confidence, the 15

@@ -29,8 +29,8 @@ WIDTH_ARCHITECTURES = ("vgg_fer", "vgg_gap", "resnet_fer")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-arch", required=True, choices=ARCHITECTURES, help="registered architecture")
     parser.add_argument("--name", default=None, help="model id (default emotion_<arch>[_w<width>])")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=30, help="most epochs to train (default 30)")
+    parser.add_argument("--batch-size", type=int, default=64, help="faces per training step (default 64)")
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the architecture's)")
     parser.add_argument(
         "--optimizer",
@@ -55,7 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--warmup-epochs", type=float, default=2.0, help="cosine: epochs of linear warm-up (default 2)"
     )
-    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument(
+        "--label-smoothing", type=float, default=0.1, help="label smoothing (default 0.1; 0 = none)"
+    )
     parser.add_argument(
         "--class-weights", action="store_true", help="square-root class balancing (lifts disgust)"
     )
@@ -109,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="store weights as float16 (auto: only if no PublicTest prediction changes)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default 0)")
 
 
 def _model_options(args: argparse.Namespace) -> dict:

@@ -1,4 +1,4 @@
-"""Train a 15-keypoint landmark CNN and commit it to models/ (weights, sidecar, model card).
+"""Train a 15-keypoint landmark CNN and commit it to models/ (weights, metadata, model card).
 
 Reads the 68-point archive (default ../shared/data/face_keypoints_68.zip), Kaggle's training.csv or the
 face_images.npz pair. Faces are split by person (train / val / held-out), trained with keypoint-aware
@@ -37,9 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=int, default=None, help="at most N faces per split of the archive (quick trials)"
     )
     parser.add_argument("--architecture", default="lmk_cnn", help="lmk_cnn (default) or lmk_tiny")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=32, help="faces per training step (default 32)")
+    parser.add_argument(
+        "--learning-rate", type=float, default=2e-3, help="initial learning rate (default 0.002)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default 0)")
     parser.add_argument(
         "--bn-momentum",
         type=float,

@@ -82,7 +82,7 @@ def serve_dashboard(
     port = _free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+        "--server.address", "127.0.0.1", "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
     ]
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}

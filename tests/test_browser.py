@@ -8,11 +8,16 @@ its browser download host is unreachable here), against `streamlit run streamlit
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from faceemo.paths import REPO_ROOT
 from tests.conftest import FER_ARCHIVE, require_file
 from tests.dashboard_driver import (
     CHROMIUM_ARGS,
@@ -69,6 +74,32 @@ def dashboard_with_data(images_db, tmp_path, tmp_path_factory):
     yield from _serve(tmp_path, tmp_path_factory.getbasetemp(), images_db)
 
 
+# What a user must never see in the terminal: the file watcher walking .venv, tracebacks, warnings.
+LOG_NOISE = ("Inotify", "inotify", "Traceback", "Warning", "WARNING", "Error")
+
+
+def _noise(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if any(word in line for word in LOG_NOISE)]
+
+
+def test_config_turns_the_file_watcher_off():
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_dashboard_log_is_clean(dashboard):
+    """`streamlit run` as a user starts it: the terminal shows the URL and nothing else."""
+    url, log = dashboard
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.status == 200
+    time.sleep(3)  # the watcher, when on, floods the log within a second of starting
+    assert "Local URL" in log.read_text() or "URL" in log.read_text(), log.read_text()
+    assert not _noise(log), "\n".join(_noise(log)[:20])
+
+
 def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
     _require_chromium()
     from playwright import sync_api
@@ -94,8 +125,17 @@ def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
             chart.wait_for(state="visible")
             assert chart.locator("canvas, svg").count() >= 1
             page.get_by_text("portrait.png").first.wait_for()
+            # a rerun (ticking an option) and the same photo uploaded again: still listed once
+            page.get_by_text("If no face is found, treat the whole image as one face").click()
+            upload.set_input_files([str(photo), str(photo)])
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_MS
+            )
+            page.wait_for_timeout(2000)
+            assert page.locator("h3", has_text="portrait.png").count() == 1
             page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
             assert "Traceback" not in page.content()
+            assert not _noise(log), "\n".join(_noise(log)[:20])
         except Exception:
             print(log.read_text()[-3000:])
             raise
@@ -114,3 +154,16 @@ def test_users_at_once_through_every_page(dashboard_with_data, tmp_path):
     for run in runs:
         assert set(run.seconds) >= {link for link, _ in PAGES} | {UPLOAD}, run.seconds
     assert "Traceback" not in log.read_text()
+
+
+def test_screenshot_script_makes_a_small_png(images_db, tmp_path):
+    """scripts/screenshot.py, which makes the README's picture, works (here on a generated warehouse)."""
+    _require_chromium()
+    out = tmp_path / "shot.png"
+    done = subprocess.run(
+        [sys.executable, "scripts/screenshot.py", "--page", "data_quality", "--db", str(images_db),
+         "--out", str(out), "--height", "700"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size < 300 * 1024

@@ -162,7 +162,7 @@ def test_train_errors(db_path, models, capsys) -> None:
     assert main(["train-emotion", "--model-arch", "vgg_fer"]) == 2
     assert "PublicTest" in capsys.readouterr().err  # nothing to select on
     assert main(["train-emotion", "--model-arch", "study_cnn", "--width", "8"]) == 2
-    assert "vgg_fer only" in capsys.readouterr().err
+    assert "--width applies to vgg_fer, vgg_gap, resnet_fer only" in capsys.readouterr().err
     assert main(["train-emotion", "--model-arch", "vgg_fer", "--epochs", "0"]) == 2
     with pytest.raises(SystemExit) as exit_info:
         main(["train-emotion", "--model-arch", "resnet"])

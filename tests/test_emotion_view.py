@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 
 import pytest
 
@@ -42,6 +44,49 @@ def _charts(app) -> list:
     return app.get("vega_lite_chart")
 
 
+def _column_config(frame) -> dict:
+    """st.dataframe's column_config as the browser receives it: label -> settings."""
+    return {
+        settings.get("label", name): settings for name, settings in json.loads(frame.proto.columns).items()
+    }
+
+
+def test_models_without_tta_show_no_blank_column(tmp_path, use, evaluated) -> None:
+    db, models, _ = evaluated
+    copy = tmp_path / "faceemo.duckdb"
+    shutil.copy(db, copy)
+    with warehouse.writing(copy) as con:
+        for table in ("metrics", "predictions", "evaluations"):
+            con.execute(f"DELETE FROM {table} WHERE tta")
+    use(copy, models)
+    app = open_page(PAGE)
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert "Private acc (TTA)" not in table.columns and not table.isna().any().any()
+    assert "python -m pipelines evaluate --tta" in all_text(app)
+
+
+def test_headline_follows_the_emotion_filter(use, evaluated) -> None:
+    db, models, model_id = evaluated
+    use(db, models)
+    con = warehouse.connect_readonly(db)
+    try:
+        right, total = con.execute(
+            "SELECT count(*) FILTER (WHERE p.label = i.label), count(*) FROM predictions p "
+            "JOIN images i USING (image_id) WHERE p.model_id = ? AND NOT p.tta AND i.usage = 'PrivateTest' "
+            "AND i.emotion IN ('happy', 'sad')",
+            [model_id],
+        ).fetchone()
+    finally:
+        con.close()
+    app = open_page(PAGE)
+    app.sidebar.multiselect[0].set_value(["happy", "sad"]).run()
+    assert not app.exception, app.exception
+    headline = {m.label: m.value for m in app.metric}
+    assert headline["PrivateTest accuracy (2 of 7 emotions)"] == f"{right / total:.2%}"
+    assert headline["Faces (2 of 7 emotions)"] == f"{total:,}"
+
+
 def test_no_model_says_what_to_run(images_db) -> None:
     app = open_page(PAGE)
     assert not app.exception
@@ -68,7 +113,15 @@ def test_evaluated_model_page(use, evaluated) -> None:
     assert not app.exception, app.exception
     table = app.dataframe[0].value
     assert table["model"].tolist() == [model_id] and table["architecture"].tolist() == ["vgg_fer"]
-    assert 0 <= table["PrivateTest acc"].iloc[0] <= 1
+    assert not table.isna().any().any(), table  # no blank ("None") cell
+    # figures are shown as percentages (54.47%), never as raw shares (0.5447...)
+    config = _column_config(app.dataframe[0])
+    for column in ("Private acc", "Private F1", "Private acc (TTA)", "Public acc", "Public F1"):
+        assert config[column]["type_config"]["format"] == "%.2f%%", config[column]
+        assert 0 <= table[column].iloc[0] <= 100
+    assert all(isinstance(config[c].get("width"), int | str) for c in table.columns)  # headers not cut
+    headline = {m.label: m.value for m in app.metric}
+    assert headline["PrivateTest accuracy"].endswith("%") and headline["Faces"].replace(",", "").isdigit()
     # training curves (accuracy, loss), confusion matrix, per-class bars
     assert len(_charts(app)) == 4
     text = all_text(app)

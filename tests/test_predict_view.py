@@ -69,6 +69,20 @@ def test_upload_good_faceless_and_bad_files(db_path, models_env, face_png):
     assert "The whole image was treated as one face." in all_text(app)
 
 
+def test_the_same_photo_twice_is_shown_once(db_path, models_env, face_png):
+    models_env("both")
+    app = open_page(PAGE)
+    uploader = app.file_uploader(key="predict_upload")
+    uploader.set_value([("face.png", face_png, "image/png"), ("face.png", face_png, "image/png"),
+                        ("copy.png", face_png, "image/png")]).run()
+    assert not app.exception, app.exception
+    assert [h.value for h in app.subheader].count("face.png") == 1 and "copy.png" not in app.subheader
+    assert len(_charts(app)) == 1
+    assert any("**copy.png** is the same file" in c.value for c in app.caption)
+    app.checkbox(key="predict_whole_image").check().run()  # a rerun lists it once still
+    assert [h.value for h in app.subheader].count("face.png") == 1
+
+
 def test_no_model_says_how_to_train(db_path, models_env):
     models_env("none")
     app = open_page(PAGE)
@@ -96,6 +110,7 @@ def test_sample_face_from_the_warehouse(images_db, models_env):
     assert not app.exception, app.exception
     picker = app.selectbox(key="predict_sample")
     assert len(picker.options) == 7 * 5  # five per emotion, blank frames left out
+    assert picker.value is not None and str(picker.format_func(picker.value)).startswith("Happy")
     assert "labelled" in all_text(app) and len(_charts(app)) == 1
     # the sidebar filter narrows the samples
     app.multiselect(key="emotion_filter").set_value(["sad"]).run()

@@ -165,6 +165,13 @@ def test_data_quality_on_fer2013_shows_the_known_problems(fer_env):
     collisions = [df.value for df in app.dataframe if "file_name" in df.value.columns
                   and "sha256" in df.value.columns and "label" in df.value.columns][-1]
     assert set(collisions["file_name"]) == {"Training_8475486.jpg", "Training_52789098.jpg"}
+    # the page leads with the findings: leakage across train/test and conflicting labels, one line each
+    assert "**531 groups of identical faces cross train/test:**" in text
+    assert "**57 groups carry conflicting labels:**" in text
+    assert app.radio(key="quality_kind").value == "cross"
+    groups = [df.value for df in app.dataframe if "members" in df.value.columns][0]
+    assert not groups["blank"].iloc[:24].any()  # real faces first, not 24 black frames
+    assert "Show the 12 blank images" in [e.label for e in app.expander]  # blanks one click away
     app.radio(key="quality_kind").set_value("conflict").run()
     assert "**57 groups**" in all_text(app)
 

@@ -12,11 +12,13 @@ from views.common import load, require_images, selected_emotions
 from views.data_widgets import dataset_choice, face_strip, without_pixels
 
 GROUPS_PER_PAGE = 24
+# The findings first: copies across train/test (a model is tested on faces it was trained on) and copies
+# with different labels; then the harmless kinds.
 KINDS = {
-    "all": "All groups",
-    "within": "Within one split",
     "cross": "Across splits (train/test)",
     "conflict": "Conflicting labels",
+    "within": "Within one split",
+    "all": "All groups",
 }
 
 st.title("Data quality")
@@ -42,10 +44,35 @@ row2[0].metric("Across train/test", f"{int(summary.cross_split_groups):,}",
 row2[1].metric("Conflicting labels", f"{int(summary.conflicting_groups):,}")
 row2[2].metric("Blank images", f"{int(summary.blank_images):,}")
 
+# --- the findings, one line each --------------------------------------------------------------------
+findings = []
+if summary.cross_split_groups:
+    findings.append(
+        f"**{int(summary.cross_split_groups):,} groups of identical faces cross train/test:** a model is "
+        "tested on faces it was trained on, which flatters its test accuracy (our training leaves these "
+        "copies out)."
+    )
+if summary.conflicting_groups:
+    findings.append(
+        f"**{int(summary.conflicting_groups):,} groups carry conflicting labels:** the same image is "
+        "labelled with different emotions, so no model can get all of its copies right."
+    )
+if summary.blank_images:
+    findings.append(
+        f"**{int(summary.blank_images):,} blank frames** (no face at all) are labelled as emotions: "
+        "see *Blank or near-constant images* below."
+    )
+if findings:
+    st.markdown("\n".join(f"- {line}" for line in findings))
+else:
+    st.success("No duplicate across splits, no conflicting label and no blank frame for these emotions.")
+
 # --- duplicate groups -------------------------------------------------------------------------------
 st.header("Duplicate groups")
 kind = st.radio("Show", list(KINDS), format_func=KINDS.get, horizontal=True, key="quality_kind")
 groups = load("quality_duplicate_groups", dataset=dataset, emotions=emotions, kind=kind)
+# blank frames last: they are one click away below, and the real faces are the findings
+groups = groups.sort_values("blank", kind="stable").reset_index(drop=True)
 if groups.empty:
     st.info("No duplicate group of this kind for the chosen emotions.")
 else:
@@ -80,7 +107,8 @@ else:
 st.header("Blank or near-constant images")
 blank = load("quality_blank", dataset=dataset, emotions=emotions)
 st.markdown(f"**{len(blank):,} images** have a pixel standard deviation below {BLANK_STD:g} (of 255).")
-face_strip(blank, [f"{e} · {f}" for e, f in zip(blank["emotion"], blank["file_name"], strict=True)])
+with st.expander(f"Show the {len(blank):,} blank images", expanded=False):
+    face_strip(blank, [f"{e} · {f}" for e, f in zip(blank["emotion"], blank["file_name"], strict=True)])
 with st.expander("The lowest-contrast faces, to judge the threshold"):
     lowest = load("quality_lowest_contrast", dataset=dataset, emotions=emotions, limit=len(blank) + 12)
     face_strip(lowest, [f"std {sd:.1f} · {e}"

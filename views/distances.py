@@ -44,6 +44,45 @@ def _analysis(at: Version, model: str, usages: list[str], emotions: list[str]) -
     return result
 
 
+VERDICTS = {"agrees": ":green[**Agrees**]", "disagrees": ":red[**Disagrees**]",
+            "close": ":orange[**Too close to call**]", "unknown": "**Cannot tell**"}
+
+
+def _verdict(text: str) -> str:
+    """The study-comparison verdict in one of four words (VERDICTS)."""
+    if text == "agrees":
+        return "agrees"
+    if text.startswith("disagrees"):
+        return "disagrees"
+    return "unknown" if text.startswith("cannot tell") else "close"
+
+
+def finding_lines(comparison: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    """One line per study finding: the verdict in pixels, the numbers behind it, the scale-free verdict."""
+    lines = []
+    for measure, claims in STUDY_FINDINGS.items():
+        for claim, study in zip(("largest", "smallest"), claims, strict=True):
+            rows = comparison[(comparison["measure"] == MEASURES[measure]) & (comparison["claim"] == claim)]
+            px = rows[rows["scale"] == SCALES[""]].iloc[0]
+            iod = rows[rows["scale"] == SCALES["_iod"]].iloc[0]
+            means = summary[summary["variant"] == measure].set_index("emotion")["mean"]
+            ranked = means.sort_values(ascending=claim == "smallest")
+            verdict = _verdict(px["verdict"])
+            line = f"{VERDICTS[verdict]} — {MEASURES[measure].lower()} is {claim} for *{display(study)}*"
+            if verdict != "unknown":
+                ours = px["ours"]
+                other = ranked.index[1] if ours == study else study
+                line += (
+                    f": *{display(ours)}* {means[ours]:.2f} px, *{display(other)}* {means[other]:.2f} px; "
+                    f"{display(study)} is the {claim} in {px['p_study_claim']:.0%} of the resamples"
+                )
+            scale_free = {"close": "too close to call", "unknown": "cannot tell"}.get(
+                _verdict(iod["verdict"]), _verdict(iod["verdict"])
+            )
+            lines.append(f"{line}. Scale-free: {scale_free}.")
+    return lines
+
+
 analysis = per_version(_analysis, model_id, usages, emotions)
 if not analysis:
     st.info("No faces with landmarks match these filters.")
@@ -134,6 +173,7 @@ else:
             "h": st.column_config.NumberColumn("H", format="%.1f"),
             "epsilon_squared": st.column_config.NumberColumn("ε²", format="%.4f"),
             "eta_squared_h": st.column_config.NumberColumn("η²H", format="%.4f"),
+            "n": st.column_config.NumberColumn("faces", format="localized"),  # thousands separators
         },
     )
     st.caption(
@@ -144,34 +184,32 @@ else:
 
     st.header("The study's findings, checked")
     comparison = analysis["comparison"]
-    in_px = comparison[comparison["scale"] == SCALES[""]]
-    in_iod = comparison[comparison["scale"] == SCALES["_iod"]]
-    agreed, agreed_iod = int((in_px["verdict"] == "agrees").sum()), int((in_iod["verdict"] == "agrees").sum())
-    st.markdown(
-        f"In pixels, as the study measured, our data clearly agrees with **{agreed} of {len(in_px)}** "
-        f"findings; scale-free (÷ inter-ocular), with **{agreed_iod} of {len(in_iod)}**. A finding"
-        " that holds in pixels but not scale-free reflects how large the faces are in their crops rather "
-        "than the expression. The intervals cover sampling only, not the landmark model's own error "
-        "(about 1.5 px RMSE on people it never saw): where two emotions are within a few tenths of a pixel, "
-        "another landmark model may order them differently."
-    )
-    for measure, (largest, smallest) in STUDY_FINDINGS.items():
-        st.markdown(
-            f"**{MEASURES[measure]}** — the study: largest for *{display(largest)}*, smallest for "
-            f"*{display(smallest)}*."
-        )
-        rows = comparison[comparison["measure"] == MEASURES[measure]]
-        for row in rows.itertuples():
-            probability = "n/a" if pd.isna(row.p_study_claim) else f"{row.p_study_claim:.0%}"
-            st.markdown(
-                f"- {row.scale}, {row.claim}: ours is *{display(row.ours)}* → **{row.verdict}** "
-                f"(share of bootstrap resamples in which {display(row.study)} is the {row.claim}: "
-                f"{probability})"
-            )
+    st.markdown("\n".join(f"- {line}" for line in finding_lines(comparison, summary)))
     st.caption(
-        "Dividing by the maximum keeps the order of the means, so '÷ max' always reads as 'px'. "
-        "A finding counts as clear when the study's emotion wins in at least 95% of the resamples."
+        "In pixels, as the study measured; each line also gives the scale-free verdict (÷ inter-ocular). "
+        f"Clear = the study's emotion wins in at least 95% of {N_BOOT:,} bootstrap resamples."
     )
+    with st.expander("Details: every scale, and what the verdicts can and cannot say"):
+        st.markdown(
+            "A finding that holds in pixels but not scale-free reflects how large the faces are in their "
+            "crops rather than the expression. The intervals cover sampling only, not the landmark model's "
+            "own error (about 1.5 px RMSE on people it never saw): where two emotions are within a few "
+            "tenths of a pixel, another landmark model may order them differently. Dividing by the maximum "
+            "keeps the order of the means, so '÷ max' always reads as 'px'."
+        )
+        for measure, (largest, smallest) in STUDY_FINDINGS.items():
+            st.markdown(
+                f"**{MEASURES[measure]}** — the study: largest for *{display(largest)}*, smallest for "
+                f"*{display(smallest)}*."
+            )
+            rows = comparison[comparison["measure"] == MEASURES[measure]]
+            for row in rows.itertuples():
+                probability = "n/a" if pd.isna(row.p_study_claim) else f"{row.p_study_claim:.0%}"
+                st.markdown(
+                    f"- {row.scale}, {row.claim}: ours is *{display(row.ours)}* → **{row.verdict}** "
+                    f"(share of bootstrap resamples in which {display(row.study)} is the {row.claim}: "
+                    f"{probability})"
+                )
 
 st.header("Per-emotion table")
 table = summary.assign(
@@ -182,5 +220,6 @@ wide = table.pivot(index="emotion", columns="column", values="value")
 wide.insert(0, "faces", table.groupby("emotion")["n"].max())
 wide = wide.loc[[e for e in emotions if e in wide.index]]
 wide.index = wide.index.map(display)
-st.dataframe(wide, width="stretch")
+thousands = st.column_config.NumberColumn(format="localized")  # 4,945 (in the reader's locale)
+st.dataframe(wide, width="stretch", column_config={"faces": thousands})
 st.caption("Mean [95% bootstrap interval] per emotion.")

@@ -1,8 +1,9 @@
 """Landmarks page: the 15 predicted keypoints of the FER-2013 faces, per emotion.
 
-The study's per-coordinate describe() as pictures: each emotion's mean landmark set and its min/max
-envelope drawn over a face, every emotion overlaid, one keypoint's spread, the statistics as a table, and
-an image browser. Data: named queries landmarks_* over the warehouse; heavy work is cached.
+The study's per-coordinate describe() as pictures: each emotion's mean landmark set and its interquartile
+(or the study's min/max) envelope drawn over a face, every emotion overlaid, one keypoint's spread, the
+statistics as a table, and an image browser. Data: named queries landmarks_* over the warehouse; heavy work
+is cached.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from views.landmarks_common import (
     emotion_colour,
     face_layer,
     face_lines,
+    outside_frame,
     require_landmarks,
     usage_filter,
 )
@@ -76,7 +78,7 @@ def _points(table: pd.DataFrame) -> pd.DataFrame:
 def _point_layer(table: pd.DataFrame, colour_by_emotion: bool = False, size: int = 40) -> alt.Chart:
     chart = (
         alt.Chart(table)
-        .mark_circle(size=size, opacity=1)
+        .mark_circle(size=size, opacity=1, clip=True)
         .encode(
             x=AXIS_X,
             y=AXIS_Y,
@@ -108,9 +110,11 @@ with tab_one:
         emotion = st.selectbox("Emotion", present, format_func=display, key="landmarks_emotion")
         envelope = st.radio(
             "Envelope",
-            ["min–max (as the study)", "interquartile (25–75%)"],
+            ["interquartile (25–75%)", "min–max (as the study)"],
             key="landmarks_envelope",
-            help="The study's describe() reported min and max; the quartiles are less driven by outliers.",
+            help="Where the middle half of the faces put each keypoint. The study's describe() reported min "
+            "and max, which a few badly predicted faces (turned heads, hands over the face) stretch over "
+            "the whole face.",
         )
         background = st.radio("Drawn over", ["the mean face of this emotion", "one face"], key="landmarks_bg")
         pixels = faces["per_emotion"][emotion]
@@ -279,6 +283,12 @@ with tab_browse:
             st.markdown(f"**{row['file_name']}** ({display(row['emotion'])}, {row['usage']})")
             chart = face_layer(pixels, 400) + face_lines(pts) + _point_layer(pts)
             st.altair_chart(chart.properties(width=400, height=400, autosize=SQUARE), width="content")
+            off = ", ".join(k.replace("_", " ") for k in outside_frame(pts))
+            st.caption(
+                "The points are drawn where the landmark model put them. Off the face means the model "
+                "missed: it learned from mostly frontal faces and can be far off on turned heads, wide-open "
+                "mouths or hands over the face." + (f" Outside the frame, not drawn: {off}." if off else "")
+            )
         with right:
             st.dataframe(
                 pts[["keypoint", "x", "y"]],

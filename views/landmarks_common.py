@@ -34,8 +34,10 @@ FACE_LINES: tuple[tuple[str, str], ...] = (
 # clamp: an envelope reaching outside the frame is drawn to the frame's edge, not over the page
 SCALE_X = alt.Scale(domain=[-0.5, FRAME_SIZE - 0.5], nice=False, clamp=True)
 SCALE_Y = alt.Scale(domain=[FRAME_SIZE - 0.5, -0.5], nice=False, clamp=True)  # image rows: y grows down
-AXIS_X = alt.X("x:Q", scale=SCALE_X, axis=None)
-AXIS_Y = alt.Y("y:Q", scale=SCALE_Y, axis=None)
+# Points and lines are never clamped: a keypoint predicted outside the frame would otherwise be drawn on
+# the frame's edge, on the face, where the model did not put it. Their marks clip to the frame instead.
+AXIS_X = alt.X("x:Q", scale=alt.Scale(domain=SCALE_X.domain, nice=False), axis=None)
+AXIS_Y = alt.Y("y:Q", scale=alt.Scale(domain=SCALE_Y.domain, nice=False), axis=None)
 
 
 def _production_landmarks() -> str | None:
@@ -124,12 +126,19 @@ def face_lines(points: pd.DataFrame, colour_by_emotion: bool = False) -> alt.Cha
                     rows.append(row)
     chart = (
         alt.Chart(pd.DataFrame(rows))
-        .mark_line(strokeWidth=1.5)
+        .mark_line(strokeWidth=1.5, clip=True)
         .encode(x=AXIS_X, y=AXIS_Y, detail="segment:N", order="order:Q")
     )
     if colour_by_emotion:
         return chart.encode(color=emotion_colour())
     return chart.encode(color=alt.value("#17becf"))
+
+
+def outside_frame(points: pd.DataFrame) -> list[str]:
+    """Keypoints (frame with columns keypoint, x, y) that lie outside the 96x96 frame: not drawn."""
+    low, high = -0.5, FRAME_SIZE - 0.5
+    out = (points["x"] < low) | (points["x"] > high) | (points["y"] < low) | (points["y"] > high)
+    return points.loc[out, "keypoint"].tolist()
 
 
 def emotion_colour(legend: bool = True) -> alt.Color:

@@ -15,6 +15,7 @@ from faceemo.paths import models_dir
 from views.common import Version, load, per_version, read, require_images, selected_emotions
 
 EVALUATE = "python -m pipelines evaluate"
+TTA_COLUMN = "Private acc (TTA)"
 TRAIN = "python -m pipelines train-emotion --model-arch vgg_fer"
 
 st.title("Models")
@@ -41,30 +42,74 @@ table = pd.DataFrame(
     {
         "model": models["model_id"],
         "architecture": models["architecture"],
-        "PublicTest acc": models["public_accuracy"],
-        "PrivateTest acc": models["private_accuracy"],
-        "PublicTest macro-F1": models["public_macro_f1"],
-        "PrivateTest macro-F1": models["private_macro_f1"],
-        "PrivateTest acc (TTA)": models["private_accuracy_tta"],
-        "params": models["params"],
-        "size (MiB)": (models["file_bytes"] / 2**20).round(2),
-        "epochs": models["epochs"],
-        "train (min)": (models["train_seconds"] / 60).round(1),
-        "backend": models["backend"],
-        "device": models["device"],
+        "Private acc": models["private_accuracy"],
+        "Private F1": models["private_macro_f1"],
+        TTA_COLUMN: models["private_accuracy_tta"],
+        "Public acc": models["public_accuracy"],
+        "Public F1": models["public_macro_f1"],
     }
 )
-pct = st.column_config.NumberColumn(format="percent")
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={c: pct for c in table.columns if "acc" in c or "F1" in c},
-)
+has_tta = table[TTA_COLUMN].notna()
+if not has_tta.any():
+    table = table.drop(columns=TTA_COLUMN)  # a column of blanks says nothing
+HELP = {
+    "Private acc": "Accuracy on PrivateTest, the held-out split: no model was fit or selected on it",
+    "Private F1": "Macro-F1 on PrivateTest: the mean F1 of the 7 emotions (rare ones count as much)",
+    TTA_COLUMN: "PrivateTest accuracy with test-time augmentation: the mean of 12 views of each face",
+    "Public acc": "Accuracy on PublicTest, the split training selected its best epoch on",
+    "Public F1": "Macro-F1 on PublicTest",
+}
+
+
+def _column(label: str, values: pd.Series, fmt: str | None = None) -> st.column_config.Column:
+    """A column as wide as its header and its longest value (both would be cut off otherwise)."""
+    longest = max([len(label), *(len(fmt % v if fmt and "%" in fmt else str(v)) for v in values.dropna())])
+    width = int(7.5 * longest) + 32
+    if fmt is None:
+        return st.column_config.TextColumn(label, width=width, help=HELP.get(label))
+    return st.column_config.NumberColumn(label, width=width, format=fmt, help=HELP.get(label))
+
+
+shown = table.copy()
+percent_columns = [c for c in shown.columns if c in HELP]
+shown[percent_columns] = shown[percent_columns] * 100  # "%.2f%%" prints 54.47%: the figures are shares
+if TTA_COLUMN in shown and not has_tta.all():  # some models have TTA figures, some not: say so, no blanks
+    shown[TTA_COLUMN] = shown[TTA_COLUMN].map(lambda v: "not run" if pd.isna(v) else f"{v:.2f}%")
+column_config = {
+    c: _column(c, shown[c], "%.2f%%" if shown[c].dtype.kind == "f" else None) for c in shown.columns
+}
+st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
+tta_note = "" if has_tta.all() else f" Models without a TTA figure: run `{EVALUATE} --tta`."
 st.caption(
-    "Protocol: fit on Training, select on PublicTest, report PrivateTest (the held-out figure). "
-    "TTA = mean of 10 views (the face and its four corner crops, each mirrored)."
+    "Every emotion, whatever the sidebar filter. Protocol: fit on Training, select on PublicTest, report "
+    "PrivateTest (the held-out figure). TTA = mean of 10 views (the face and its four corner crops, "
+    "each mirrored)." + tta_note
 )
+with st.expander("How they were trained"):
+    training = pd.DataFrame(
+        {
+            "model": models["model_id"],
+            "parameters": models["params"],
+            "size (MiB)": models["file_bytes"] / 2**20,
+            "epochs": models["epochs"],
+            "training (min)": models["train_seconds"] / 60,
+            "backend": models["backend"],
+            "device": models["device"],
+        }
+    )
+    st.dataframe(
+        training,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "model": _column("model", training["model"]),
+            "parameters": st.column_config.NumberColumn(format="compact"),
+            "size (MiB)": st.column_config.NumberColumn(format="%.1f"),
+            "epochs": st.column_config.NumberColumn(format="%d"),
+            "training (min)": st.column_config.NumberColumn(format="%.0f"),
+            "device": st.column_config.TextColumn(width="large"),
+        },
+    )
 
 ids = list(models["model_id"])
 production = _production_id()
@@ -182,11 +227,26 @@ for emotion in emotions:
         }
     )
 per_class = pd.DataFrame(rows)
-overall = metrics.set_index("metric")["value"]
+# The headline follows the sidebar filter like the rest of the page: faces whose true emotion is chosen.
+faces_chosen = load("models_confusion", model_id=model_id, usage=usage, tta=bool(tta))
+faces_chosen = faces_chosen[faces_chosen["true_label"].isin(labels)]
+n_faces = int(faces_chosen["n"].sum())
+n_right = int(faces_chosen.loc[faces_chosen["true_label"] == faces_chosen["predicted_label"], "n"].sum())
+filtered = len(emotions) < len(EMOTIONS)
+scope = f" ({len(emotions)} of {len(EMOTIONS)} emotions)" if filtered else ""
 c1, c2, c3 = st.columns(3)
-c1.metric(f"{usage} accuracy", f"{100 * overall.get('accuracy', float('nan')):.2f}%")
-c2.metric(f"{usage} macro-F1", f"{100 * overall.get('macro_f1', float('nan')):.2f}%")
-c3.metric("Faces", f"{int(overall.get('n', 0)):,}")
+c1.metric(
+    f"{usage} accuracy{scope}",
+    f"{n_right / n_faces:.2%}" if n_faces else "–",
+    help="Share of the faces of the chosen emotions that the model got right (a face predicted as an "
+    "emotion outside the filter counts as wrong).",
+)
+c2.metric(
+    f"{usage} macro-F1{scope}",
+    f"{per_class['F1'].mean():.2%}" if per_class["F1"].notna().any() else "–",
+    help="Mean of the per-class F1 of the chosen emotions.",
+)
+c3.metric("Faces" + scope, f"{n_faces:,}")
 long = per_class.melt("emotion", var_name="metric", value_name="value")
 bars = (
     alt.Chart(long)
@@ -201,8 +261,12 @@ bars = (
     .properties(height=280)
 )
 st.altair_chart(bars, width="stretch")
+per_class_shown = per_class.assign(**{c: per_class[c] * 100 for c in ("precision", "recall", "F1")})
 st.dataframe(
-    per_class, hide_index=True, width="stretch", column_config={c: pct for c in ("precision", "recall", "F1")}
+    per_class_shown,
+    hide_index=True,
+    width="stretch",
+    column_config={c: _column(c, per_class_shown[c], "%.1f%%") for c in ("precision", "recall", "F1")},
 )
 
 # --- misclassified faces --------------------------------------------------------------------------------

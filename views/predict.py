@@ -151,7 +151,14 @@ def _upload_section(emotion_id: str | None, landmark_id: str | None, stamp: tupl
         st.info("Upload one or several photos: every face in them gets its emotion and landmarks.")
         return
     all_rows: list[dict] = []
+    shown: dict[str, str] = {}  # content digest -> the name it was shown under
     for n, upload in enumerate(uploads):
+        digest = hashlib.sha1(upload.getvalue()).hexdigest()
+        if digest in shown:  # the same file uploaded again (or under another name): once is enough
+            same = "" if shown[digest] == upload.name else f" (as **{shown[digest]}**)"
+            st.caption(f"**{upload.name}** is the same file as one above{same}: shown once.")
+            continue
+        shown[digest] = upload.name
         try:
             rgb, results = cached_analysis(
                 upload.getvalue(), upload.name, emotion_id, landmark_id, stamp, fallback
@@ -160,8 +167,7 @@ def _upload_section(emotion_id: str | None, landmark_id: str | None, stamp: tupl
             # a bad file gets its reason; the other files are still processed
             st.error(f"**{upload.name}**: {str(exc).removeprefix(upload.name + ': ')}")
             continue
-        digest = hashlib.sha1(upload.getvalue()).hexdigest()[:8]
-        render_photo(upload.name, rgb, results, key=f"up{n}_{digest}")
+        render_photo(upload.name, rgb, results, key=f"up{n}_{digest[:8]}")
         all_rows.extend(r.to_row() for r in results)
     if len(all_rows) > 1:
         st.subheader("All faces")
@@ -180,7 +186,11 @@ def _sample_section(models: inference.Models) -> None:
         int(row.image_id): f"{DISPLAY_NAMES[row.emotion]} · {row.usage} · {row.file_name}"
         for row in samples.itertuples()
     }
-    chosen = st.selectbox("Sample face", list(labels), format_func=labels.get, key="predict_sample")
+    # Start on a smiling face: the clearest first impression, and the emotion the models know best.
+    first_happy = next((i for i, emotion in enumerate(samples["emotion"]) if emotion == "happy"), 0)
+    chosen = st.selectbox(
+        "Sample face", list(labels), index=first_happy, format_func=labels.get, key="predict_sample"
+    )
     row = samples.set_index("image_id").loc[chosen]
     pixels = np.frombuffer(row["pixels"], dtype=np.uint8).reshape(int(row["height"]), int(row["width"]))
     # a warehouse face is already a FER-2013 crop: no detection, the whole image is the face

@@ -135,8 +135,15 @@ def training_model(base: keras.Model, config: TrainConfig, steps_per_epoch: int 
     in the input pipeline, so the train step holds only the model and XLA can compile it."""
     inputs = keras.Input(shape=base.input_shape[1:], dtype="float32", name="face")
     model = keras.Model(inputs, base(inputs), name="train_" + base.name)
+    return compile_for_training(model, config, make_optimizer(config, steps_per_epoch))
+
+
+def compile_for_training(
+    model: keras.Model, config: TrainConfig, optimizer: keras.optimizers.Optimizer
+) -> keras.Model:
+    """The loss, metric and XLA choice of every training run (a fresh one or a resumed one)."""
     model.compile(
-        optimizer=make_optimizer(config, steps_per_epoch),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
         jit_compile=config.xla if config.xla is not None else "auto",
@@ -256,12 +263,7 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
                 model = keras.models.load_model(resume_from)
                 # compile again with the restored optimizer (its step count and moments stay): the saved
                 # compile config does not carry the XLA choice
-                model.compile(
-                    optimizer=model.optimizer,
-                    loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-                    metrics=["accuracy"],
-                    jit_compile=config.xla if config.xla is not None else "auto",
-                )
+                compile_for_training(model, config, model.optimizer)
                 base_name = state["base_name"]
                 print(f"resuming {resume_from} after epoch {state['epochs_done']}", file=sys.stderr)
             else:

@@ -109,3 +109,29 @@ def composite(
                 placed.append(paste(canvas, face, side, (cx, cy), angle, emotion))
                 break
     return canvas, placed
+
+
+def make_clip(
+    path: Path, faces: list[np.ndarray], seconds: float = 3.0, fps: float = 10.0,
+    size: tuple[int, int] = (320, 240), fourcc: str = "mp4v", side: int = 96,
+) -> Path:
+    """A real video file (OpenCV's writer; mp4v in .mp4 or MJPG in .avi both read back with the wheel's
+    FFmpeg): `faces` side by side on a still background, drifting right by a pixel a frame."""
+    import cv2
+
+    width, height = size
+    rng = np.random.default_rng(0)
+    still = background(rng, width, height)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write {fourcc} to {path}")
+    try:
+        for index in range(round(seconds * fps)):
+            canvas = still.copy()
+            for k, face in enumerate(faces):
+                centre = (side * 0.75 + k * (side * 1.5) + index, height / 2)
+                paste(canvas, face, side, centre, 0.0)
+            writer.write(cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR))
+    finally:
+        writer.release()
+    return path

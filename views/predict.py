@@ -16,23 +16,13 @@ from faceemo.annotate import annotate_image, draw_landmarks, face_label
 from faceemo.errors import FaceemoError, ModelError
 from faceemo.images import IMAGE_EXTENSIONS
 from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS
-from faceemo.paths import models_dir
 from views import common
+from views.model_cache import cached_models
+from views.model_cache import models_stamp as _models_stamp
 
 SOURCE_UPLOAD = "Upload photos"
 SOURCE_SAMPLE = "Sample face from the warehouse"
 UPLOAD_TYPES = [ext.lstrip(".") for ext in IMAGE_EXTENSIONS]
-
-
-def _models_stamp() -> tuple:
-    """Changes whenever a model file or production.json changes: the cached models are then reloaded."""
-    folder = models_dir()
-    return (str(folder), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.json"))))
-
-
-@st.cache_resource(show_spinner="Loading the models ...", max_entries=4)
-def cached_models(emotion_id: str | None, landmark_id: str | None, stamp: tuple) -> inference.Models:
-    return inference.load_models(emotion_id, landmark_id)
 
 
 @st.cache_data(show_spinner="Finding faces ...", max_entries=64)

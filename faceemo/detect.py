@@ -5,7 +5,7 @@ nothing to download at run time, a well-kept package, fast on a CPU. The frontal
 false positives than `default` on FER faces) runs first; when it finds nothing, the profile cascade (and
 its mirror image, since it only knows faces turned one way) looks for faces seen from the side.
 Overlapping boxes are merged by non-maximum suppression, frontal boxes winning. (OpenCV 5 dropped the
-cascades; YuNet needs an ONNX file no package here ships; mediapipe 1.2 ships no models.)
+cascades.) This is the `haar` detector of faceemo.detectors, where YuNet is the default.
 
 Framing: FER-2013 faces are tight square crops. Measured on 400 FER-2013 test faces pasted on a larger
 canvas, the alt2 box is 0.95 of the FER frame's side (median) with the same centre, so a Haar box is

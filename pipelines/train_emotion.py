@@ -93,6 +93,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where each epoch is checkpointed (default: ~/.cache/faceemo/runs/<name>/)",
     )
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        metavar="MODEL.keras",
+        help="start from the weights of this trained model (same architecture), with a fresh optimizer "
+        "and schedule: a second training cycle",
+    )
     parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
     parser.add_argument(
         "--time-budget",
@@ -166,6 +173,19 @@ def _command(args: argparse.Namespace, backend: str) -> str:
     else:
         return ""
     return (f"KERAS_BACKEND={backend} " if backend != "tensorflow" else "") + line
+
+
+def _init_from_summary(path: str | None) -> dict | None:
+    """What a warm-started run started from, from the source model's sidecar when it has one."""
+    if not path:
+        return None
+    source = Path(path).expanduser()
+    summary = {"path": str(path)}
+    sidecar = source.with_suffix(".json")
+    if sidecar.is_file():
+        meta = json.loads(sidecar.read_text())
+        summary.update({k: meta.get(k) for k in ("model_id", "epochs", "train_seconds", "command")})
+    return summary
 
 
 def score_splits(model, splits: dict) -> tuple[dict, dict]:
@@ -262,6 +282,7 @@ def run(args: argparse.Namespace) -> int:
         time_budget_s=args.time_budget * 60 if args.time_budget else None,
         checkpoint_dir=str(ckpt),
         resume=args.resume,
+        init_from=args.init_from,
         seed=args.seed,
         model_options=options,
     ).resolved()
@@ -344,6 +365,7 @@ def run(args: argparse.Namespace) -> int:
             "limit": args.limit,
         },
         "history": result.history,
+        "init_from": _init_from_summary(args.init_from),
     }
     write_sidecar(out_dir / f"{name}.json", meta)
     (out_dir / f"{name}.md").write_text(model_card(meta))

@@ -93,6 +93,23 @@ def _recipe(config: dict[str, Any]) -> str:
     )
 
 
+def _start_rows(start: dict[str, Any] | None) -> list[str]:
+    """A warm-started run: what it started from, and the wall time of both cycles together."""
+    if not start:
+        return []
+    rows = [f"| starts from | the weights of `{start.get('model_id') or start.get('path')}`"]
+    if start.get("epochs"):
+        rows[0] += f" ({start['epochs']} epochs, {start.get('train_seconds', 0) / 60:.1f} min)"
+    rows[0] += "; its command comes first below |"
+    return rows
+
+
+def _start_commands(start: dict[str, Any] | None) -> list[str]:
+    if not start or not start.get("command"):
+        return []
+    return [f"# first cycle ({start.get('model_id')})", start["command"], "# this cycle"]
+
+
 def _curve(history: list[dict[str, Any]]) -> list[str]:
     if not history:
         return []
@@ -133,6 +150,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"| selected on | {meta.get('selected_on')} (best epoch {meta.get('best_epoch')}) |",
         f"| epochs | {meta.get('epochs')} (stopped by: {meta.get('stopped')}) |",
         f"| wall time | {meta.get('train_seconds', 0) / 60:.1f} min |",
+        *_start_rows(meta.get("init_from")),
         f"| device | {meta.get('device')} ({meta.get('replicas', 1)} replica(s)) |",
         f"| backend | keras {meta.get('keras_version')} on {meta.get('backend')} |",
         f"| date | {meta.get('created_at')} UTC |",
@@ -190,6 +208,7 @@ def model_card(meta: dict[str, Any]) -> str:
         "Command (add `--resume` to continue an interrupted run from its last epoch checkpoint):",
         "",
         "```",
+        *_start_commands(meta.get("init_from")),
         meta.get("command", ""),
         "```",
         *_curve(meta.get("history") or []),

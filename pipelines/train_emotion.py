@@ -96,9 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--init-from",
         default=None,
-        metavar="MODEL.keras",
-        help="start from the weights of this trained model (same architecture), with a fresh optimizer "
-        "and schedule: a second training cycle",
+        metavar="MODEL",
+        help="start from the weights of this trained model (an id in models/ or its .keras file; same "
+        "architecture and width), with a fresh optimizer and schedule: a second training cycle",
     )
     parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
     parser.add_argument(
@@ -175,17 +175,27 @@ def _command(args: argparse.Namespace, backend: str) -> str:
     return (f"KERAS_BACKEND={backend} " if backend != "tensorflow" else "") + line
 
 
-def _init_from_summary(path: str | None) -> dict | None:
-    """What a warm-started run started from, from the source model's sidecar when it has one."""
-    if not path:
+def _init_from(args: argparse.Namespace):
+    """The committed model a second training cycle starts from (--init-from), checked against --model-arch."""
+    if not args.init_from:
         return None
-    source = Path(path).expanduser()
-    summary = {"path": str(path)}
-    sidecar = source.with_suffix(".json")
-    if sidecar.is_file():
-        meta = json.loads(sidecar.read_text())
-        summary.update({k: meta.get(k) for k in ("model_id", "epochs", "train_seconds", "command")})
-    return summary
+    from faceemo import model_store
+
+    info = model_store.resolve_model(args.init_from, "emotion")
+    if info.architecture != args.model_arch or info.meta.get("model_options", {}) != _model_options(args):
+        raise ModelError(
+            f"--init-from {args.init_from} is a {info.architecture} {info.meta.get('model_options') or ''}"
+            f"model; train it on with the same --model-arch and --width"
+        )
+    return info
+
+
+def _init_from_summary(info) -> dict | None:
+    """What a second cycle started from, for its card."""
+    if info is None:
+        return None
+    keys = ("model_id", "epochs", "train_seconds", "command")
+    return {"path": str(info.path), **{k: info.meta.get(k) for k in keys}}
 
 
 def score_splits(model, splits: dict) -> tuple[dict, dict]:
@@ -239,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or _default_name(args)
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ModelError(f"--name {name!r}: use letters, digits, '_' and '-' only")
+    start = _init_from(args)
     faces, source = _load_faces(args)  # fails fast, before Keras is imported
 
     import keras
@@ -282,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
         time_budget_s=args.time_budget * 60 if args.time_budget else None,
         checkpoint_dir=str(ckpt),
         resume=args.resume,
-        init_from=args.init_from,
+        init_from=str(start.path) if start else None,
         seed=args.seed,
         model_options=options,
     ).resolved()
@@ -365,7 +376,7 @@ def run(args: argparse.Namespace) -> int:
             "limit": args.limit,
         },
         "history": result.history,
-        "init_from": _init_from_summary(args.init_from),
+        "init_from": _init_from_summary(start),
     }
     write_sidecar(out_dir / f"{name}.json", meta)
     (out_dir / f"{name}.md").write_text(model_card(meta))

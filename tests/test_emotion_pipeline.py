@@ -170,6 +170,16 @@ def test_train_errors(db_path, models, capsys) -> None:
     assert "invalid choice" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train-emotion", "--model-arch", "vgg_fer", "--optimizer", "rmsprop"])
+    # a second cycle starts from a committed model of the same architecture and width, or says why not
+    assert main(["train-emotion", "--model-arch", "vgg_gap", "--init-from", "nope"]) == 2
+    assert "no emotion model 'nope'" in capsys.readouterr().err
+    (models / "emotion_vgg_gap.json").write_text(
+        json.dumps({"model_id": "emotion_vgg_gap", "task": "emotion", "architecture": "vgg_gap",
+                    "params": 1, "input_size": 48, "model_options": {}})
+    )
+    (models / "emotion_vgg_gap.keras").write_bytes(b"")
+    assert main(["train-emotion", "--model-arch", "resnet_fer", "--init-from", "emotion_vgg_gap"]) == 2
+    assert "same --model-arch and --width" in capsys.readouterr().err
 
 
 BLOCKED_RUN = """

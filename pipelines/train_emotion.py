@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -198,22 +197,6 @@ def _init_from_summary(info) -> dict | None:
     return {"path": str(info.path), **{k: info.meta.get(k) for k in keys}}
 
 
-def score_splits(model, splits: dict) -> tuple[dict, dict]:
-    """Accuracy, macro-F1 and per-class figures of `model` on each non-empty split, without and with
-    test-time augmentation (PrivateTest is reported, never selected on)."""
-    from faceemo.emotion import metrics
-    from faceemo.emotion.inference import predict_proba
-
-    plain, tta = {}, {}
-    for usage, split in splits.items():
-        if len(split):
-            plain[usage] = metrics.summarize(split.labels, predict_proba(model, split.pixels).argmax(1))
-            tta[usage] = metrics.summarize(
-                split.labels, predict_proba(model, split.pixels, tta=True).argmax(1)
-            )
-    return plain, tta
-
-
 def input_images_per_s(training, config, batches: int = 20) -> float:
     """Faces per second the input pipeline alone serves (augmentation included)."""
     import time
@@ -254,11 +237,10 @@ def run(args: argparse.Namespace) -> int:
 
     import keras
 
-    from faceemo.emotion import data, metrics
-    from faceemo.emotion.card import device_description, model_card, write_sidecar
-    from faceemo.emotion.inference import predict_proba
+    from faceemo.emotion import data
+    from faceemo.emotion.card import device_description, model_card, write_model_files
+    from faceemo.emotion.evaluation import score_splits, storage_choice
     from faceemo.emotion.models import spec_of
-    from faceemo.emotion.storage import with_dtype
     from faceemo.emotion.training import TrainConfig, train
 
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
@@ -307,31 +289,7 @@ def run(args: argparse.Namespace) -> int:
     model = result.model
 
     scores, scores_tta = score_splits(model, {"PublicTest": public, "PrivateTest": private})
-    public_pred = predict_proba(model, public.pixels).argmax(1)
-    # float16 storage, when it changes no PublicTest prediction (or when asked for).
-    weights_dtype, f16_check = "float32", None
-    if args.float16 != "no":
-        half = with_dtype(model, "float16")
-        half_back = with_dtype(half, "float32")
-        half_pred = predict_proba(half_back, public.pixels).argmax(1)
-        f16_check = {
-            "float32": scores["PublicTest"]["accuracy"],
-            "float16": metrics.summarize(public.labels, half_pred)["accuracy"],
-            "changed": int((half_pred != public_pred).sum()),
-            "n": len(public),
-        }
-        if args.float16 == "yes" or f16_check["float16"] >= f16_check["float32"]:
-            weights_dtype, to_save = "float16", half
-        else:
-            to_save = model
-    else:
-        to_save = model
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    keras_path = out_dir / f"{name}.keras"
-    tmp = out_dir / f".{name}.tmp-{os.getpid()}.keras"
-    to_save.save(tmp)
-    os.replace(tmp, keras_path)
+    to_save, weights_dtype, f16_check = storage_choice(model, public, args.float16)
     spec = spec_of(args.model_arch)
     run_id = f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}"
     config_dict = {k: v for k, v in vars(args).items() if not k.startswith("_")}
@@ -356,7 +314,6 @@ def run(args: argparse.Namespace) -> int:
         "train_seconds": round(result.seconds, 1),
         "created_at": started.isoformat(),
         "weights_dtype": weights_dtype,
-        "file_bytes": keras_path.stat().st_size,
         "float16_check": f16_check,
         "metrics": scores,
         "metrics_tta": scores_tta,
@@ -378,8 +335,7 @@ def run(args: argparse.Namespace) -> int:
         "history": result.history,
         "init_from": _init_from_summary(start),
     }
-    write_sidecar(out_dir / f"{name}.json", meta)
-    (out_dir / f"{name}.md").write_text(model_card(meta))
+    keras_path = write_model_files(out_dir, name, to_save, meta, model_card)
 
     # The warehouse gets the model row, the run and its history when the faces came from it (or --db).
     if not args.pack or args.db:

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--tta", action="store_true",
-        help="also evaluate with test-time augmentation (12 views of each face; about 12x slower)",
+        help="also evaluate with test-time augmentation (10 views of each face; about 10x slower)",
     )
     parser.add_argument("--force", action="store_true", help="re-evaluate even when nothing changed")
     parser.add_argument(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -93,6 +92,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where each epoch is checkpointed (default: ~/.cache/faceemo/runs/<name>/)",
     )
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        metavar="MODEL",
+        help="start from the weights of this trained model (an id in models/ or its .keras file; same "
+        "architecture and width), with a fresh optimizer and schedule: a second training cycle",
+    )
     parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
     parser.add_argument(
         "--time-budget",
@@ -168,20 +174,27 @@ def _command(args: argparse.Namespace, backend: str) -> str:
     return (f"KERAS_BACKEND={backend} " if backend != "tensorflow" else "") + line
 
 
-def score_splits(model, splits: dict) -> tuple[dict, dict]:
-    """Accuracy, macro-F1 and per-class figures of `model` on each non-empty split, without and with
-    test-time augmentation (PrivateTest is reported, never selected on)."""
-    from faceemo.emotion import metrics
-    from faceemo.emotion.inference import predict_proba
+def _init_from(args: argparse.Namespace):
+    """The committed model a second training cycle starts from (--init-from), checked against --model-arch."""
+    if not args.init_from:
+        return None
+    from faceemo import model_store
 
-    plain, tta = {}, {}
-    for usage, split in splits.items():
-        if len(split):
-            plain[usage] = metrics.summarize(split.labels, predict_proba(model, split.pixels).argmax(1))
-            tta[usage] = metrics.summarize(
-                split.labels, predict_proba(model, split.pixels, tta=True).argmax(1)
-            )
-    return plain, tta
+    info = model_store.resolve_model(args.init_from, "emotion")
+    if info.architecture != args.model_arch or info.meta.get("model_options", {}) != _model_options(args):
+        raise ModelError(
+            f"--init-from {args.init_from} is a {info.architecture} {info.meta.get('model_options') or ''}"
+            f"model; train it on with the same --model-arch and --width"
+        )
+    return info
+
+
+def _init_from_summary(info) -> dict | None:
+    """What a second cycle started from, for its card."""
+    if info is None:
+        return None
+    keys = ("model_id", "epochs", "train_seconds", "command")
+    return {"path": str(info.path), **{k: info.meta.get(k) for k in keys}}
 
 
 def input_images_per_s(training, config, batches: int = 20) -> float:
@@ -219,15 +232,15 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or _default_name(args)
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ModelError(f"--name {name!r}: use letters, digits, '_' and '-' only")
+    start = _init_from(args)
     faces, source = _load_faces(args)  # fails fast, before Keras is imported
 
     import keras
 
-    from faceemo.emotion import data, metrics
-    from faceemo.emotion.card import device_description, model_card, write_sidecar
-    from faceemo.emotion.inference import predict_proba
+    from faceemo.emotion import data
+    from faceemo.emotion.card import device_description, model_card, write_model_files
+    from faceemo.emotion.evaluation import score_splits, storage_choice
     from faceemo.emotion.models import spec_of
-    from faceemo.emotion.storage import with_dtype
     from faceemo.emotion.training import TrainConfig, train
 
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
@@ -262,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
         time_budget_s=args.time_budget * 60 if args.time_budget else None,
         checkpoint_dir=str(ckpt),
         resume=args.resume,
+        init_from=str(start.path) if start else None,
         seed=args.seed,
         model_options=options,
     ).resolved()
@@ -275,31 +289,7 @@ def run(args: argparse.Namespace) -> int:
     model = result.model
 
     scores, scores_tta = score_splits(model, {"PublicTest": public, "PrivateTest": private})
-    public_pred = predict_proba(model, public.pixels).argmax(1)
-    # float16 storage, when it changes no PublicTest prediction (or when asked for).
-    weights_dtype, f16_check = "float32", None
-    if args.float16 != "no":
-        half = with_dtype(model, "float16")
-        half_back = with_dtype(half, "float32")
-        half_pred = predict_proba(half_back, public.pixels).argmax(1)
-        f16_check = {
-            "float32": scores["PublicTest"]["accuracy"],
-            "float16": metrics.summarize(public.labels, half_pred)["accuracy"],
-            "changed": int((half_pred != public_pred).sum()),
-            "n": len(public),
-        }
-        if args.float16 == "yes" or f16_check["float16"] >= f16_check["float32"]:
-            weights_dtype, to_save = "float16", half
-        else:
-            to_save = model
-    else:
-        to_save = model
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    keras_path = out_dir / f"{name}.keras"
-    tmp = out_dir / f".{name}.tmp-{os.getpid()}.keras"
-    to_save.save(tmp)
-    os.replace(tmp, keras_path)
+    to_save, weights_dtype, f16_check = storage_choice(model, public, args.float16)
     spec = spec_of(args.model_arch)
     run_id = f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}"
     config_dict = {k: v for k, v in vars(args).items() if not k.startswith("_")}
@@ -324,7 +314,6 @@ def run(args: argparse.Namespace) -> int:
         "train_seconds": round(result.seconds, 1),
         "created_at": started.isoformat(),
         "weights_dtype": weights_dtype,
-        "file_bytes": keras_path.stat().st_size,
         "float16_check": f16_check,
         "metrics": scores,
         "metrics_tta": scores_tta,
@@ -344,9 +333,9 @@ def run(args: argparse.Namespace) -> int:
             "limit": args.limit,
         },
         "history": result.history,
+        "init_from": _init_from_summary(start),
     }
-    write_sidecar(out_dir / f"{name}.json", meta)
-    (out_dir / f"{name}.md").write_text(model_card(meta))
+    keras_path = write_model_files(out_dir, name, to_save, meta, model_card)
 
     # The warehouse gets the model row, the run and its history when the faces came from it (or --db).
     if not args.pack or args.db:

@@ -55,7 +55,7 @@ if not has_tta.any():
 HELP = {
     "Private acc": "Accuracy on PrivateTest, the held-out split: no model was fit or selected on it",
     "Private F1": "Macro-F1 on PrivateTest: the mean F1 of the 7 emotions (rare ones count as much)",
-    TTA_COLUMN: "PrivateTest accuracy with test-time augmentation: the mean of 12 views of each face",
+    TTA_COLUMN: "PrivateTest accuracy with test-time augmentation: the mean of 10 views of each face",
     "Public acc": "Accuracy on PublicTest, the split training selected its best epoch on",
     "Public F1": "Macro-F1 on PublicTest",
 }

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from faceemo import store
 from faceemo.errors import ModelError
 from faceemo.paths import REPO_ROOT
 from faceemo.paths import models_dir as default_models_dir
@@ -144,22 +145,17 @@ def register_model(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
         rel_file = str(info.path.resolve().relative_to(REPO_ROOT))
     except ValueError:
         rel_file = str(info.path)
-    con.execute("DELETE FROM models WHERE model_id = ?", [info.model_id])
-    con.execute(
-        """INSERT INTO models (model_id, task, architecture, params, file, file_bytes, sha256, input_size,
-               backend, device, trained_on, selected_on, epochs, train_seconds, card, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?::TIMESTAMP, now()))""",
-        [
-            info.model_id, info.task, info.architecture, info.params, rel_file, info.file_bytes,
-            sha256_of(info.path), info.input_size, meta.get("backend"), meta.get("device"),
-            meta.get("trained_on"), meta.get("selected_on"), meta.get("epochs"),
-            meta.get("train_seconds"), card, meta.get("created_at"),
-        ],
-    )
+    store.write_model(con, {
+        "model_id": info.model_id, "task": info.task, "architecture": info.architecture,
+        "params": info.params, "file": rel_file, "file_bytes": info.file_bytes,
+        "sha256": sha256_of(info.path), "input_size": info.input_size, "card": card,
+        **{key: meta.get(key) for key in (
+            "backend", "device", "trained_on", "selected_on", "epochs", "train_seconds", "created_at"
+        )},
+    })
 
 
 def ensure_registered(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
     """Register `info` unless the warehouse already has this exact file."""
-    row = con.execute("SELECT sha256 FROM models WHERE model_id = ?", [info.model_id]).fetchone()
-    if row is None or row[0] != sha256_of(info.path):
+    if store.model_sha256(con, info.model_id) != sha256_of(info.path):
         register_model(con, info)

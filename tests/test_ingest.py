@@ -13,8 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from faceemo import ingest as ingest_module
-from faceemo import quality, warehouse
+from faceemo import quality, store, warehouse
 from faceemo.errors import DataError
 from faceemo.ingest import ingest
 from faceemo.labels import EMOTIONS
@@ -116,7 +115,7 @@ def test_failure_midway_keeps_the_previous_warehouse(tmp_path, db_path, monkeypa
 
     # 2) any failure after N rows were inserted
     calls = {"n": 0}
-    real_insert = ingest_module._insert
+    real_insert = store.append_images
 
     def failing_insert(con, table):
         calls["n"] += 1
@@ -124,7 +123,7 @@ def test_failure_midway_keeps_the_previous_warehouse(tmp_path, db_path, monkeypa
             raise RuntimeError("disk full (simulated)")
         real_insert(con, table)
 
-    monkeypatch.setattr(ingest_module, "_insert", failing_insert)
+    monkeypatch.setattr(store, "append_images", failing_insert)
     with pytest.raises(RuntimeError, match="simulated"):
         ingest(write_zip(tmp_path / "new.zip", fer_files(per_class=3)), db=db_path, batch_size=4)
     assert warehouse.file_identity(db_path) == identity and rows(db_path) == before

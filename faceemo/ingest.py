@@ -128,6 +128,7 @@ def ingest(
             not force and current is not None and current["source_sha256"] == sha
             and current["reader_version"] == READER_VERSION and current["rows_now"] == current["n_images"]
         ):
+            warehouse.migrate(db)  # a warehouse made by an older version gets the newer views
             con = warehouse.connect_readonly(db)
             try:
                 counts = _counts(con, dataset)

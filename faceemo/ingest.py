@@ -29,7 +29,7 @@ from faceemo import quality, store, warehouse
 from faceemo.errors import DataError
 from faceemo.labels import EMOTIONS, USAGES
 from faceemo.paths import resolve_db
-from faceemo.readers import READER_VERSION, Face, Skipped, Source, open_source
+from faceemo.readers import READER_VERSION, FaceRecord, Skipped, Source, open_source
 
 DEFAULT_DATASET = "fer2013"
 BATCH_SIZE = 2048
@@ -83,7 +83,7 @@ def _counts(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     return table.astype(int)
 
 
-def _batch_table(faces: list[Face], ids: list[int], dataset: str, ingest_id: int) -> pa.Table:
+def _batch_table(faces: list[FaceRecord], ids: list[int], dataset: str, ingest_id: int) -> pa.Table:
     stack = np.stack([f.pixels for f in faces])
     mean, std, blank = quality.image_stats(stack)
     return pa.table({
@@ -184,7 +184,7 @@ def _append_faces(
     if progress is not None:
         items = progress(items, source.expected())
     skipped: list[Skipped] = []
-    batch: list[Face] = []
+    batch: list[FaceRecord] = []
     ids: list[int] = []
     n_images = n_converted = 0
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from faceemo.keypoints import COLUMNS, KEYPOINTS
 from faceemo.labels import EMOTIONS
+from faceemo.pixels import faces_from_blobs
 
 MEASURES: dict[str, str] = {"eye_nose": "Eye–nose", "nose_mouth": "Nose–mouth"}
 SCALES: dict[str, str] = {"": "px", "_max": "÷ max (as the study)", "_iod": "÷ inter-ocular"}
@@ -302,11 +303,11 @@ class DistanceSet:
         return pd.DataFrame(rows)
 
 
-def mean_faces(frame: pd.DataFrame, size: int = 48) -> dict[str, np.ndarray]:
+def mean_faces(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per emotion, the mean of the faces' pixels (frame with columns emotion and pixels as bytes)."""
     faces = {}
     for emotion in _ordered_emotions(frame["emotion"]):
         blobs = frame.loc[frame["emotion"] == emotion, "pixels"]
-        stack = np.frombuffer(b"".join(bytes(b) for b in blobs), np.uint8).reshape(-1, size, size)
+        stack = faces_from_blobs(blobs)
         faces[emotion] = stack.mean(axis=0)
     return faces

@@ -1,25 +1,30 @@
-"""Committed models: `models/<model_id>.keras` + `<model_id>.json` (metadata) + `<model_id>.md` (card).
+"""The model registry of every task: `models/<model_id>.keras` + `<model_id>.json` (metadata, the
+"sidecar") + `<model_id>.md` (card), written together by `write_model_files`, found by `list_models` /
+`resolve_model`, loaded by `load_keras_model`, registered in the warehouse by `register_model`.
 
-`models/production.json` names the production model of each task ({"emotion": id, "landmarks": id}).
-Steps that need a model take `--model NAME` and otherwise use the production one; they register a
-committed model in the warehouse when it is missing there.
+`models/production.json` names the production model of each task ({"emotion": id, "landmarks": id});
+`production_choice` is its one reader and `set_production` its one writer. Steps that need a model take
+`--model NAME` and otherwise use the production one; they register a committed model in the warehouse
+when it is missing there. Importable without DuckDB or pandas (the GPU machine's training step uses it).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-
-from faceemo import store
 from faceemo.errors import ModelError
+from faceemo.files import atomic_save, atomic_write_json, atomic_write_text
+from faceemo.files import file_sha256 as sha256_of  # the name pipelines and other branches call
 from faceemo.paths import REPO_ROOT
 from faceemo.paths import models_dir as default_models_dir
+
+if TYPE_CHECKING:
+    import duckdb
 
 TASKS = ("emotion", "landmarks")
 
@@ -80,8 +85,7 @@ def resolve_model(name: str | None, task: str, models_dir: Path | None = None) -
     if task not in TASKS:
         raise ModelError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if name is None:
-        production = models_dir / "production.json"
-        chosen = json.loads(production.read_text()).get(task) if production.exists() else None
+        chosen = production_choice(task, models_dir)
         if chosen is None:
             raise ModelError(
                 f"no production {task} model in {models_dir}: train one with "
@@ -129,16 +133,37 @@ def load_keras_model(info: ModelInfo):
     return _load(str(info.path), info.path.stat().st_mtime_ns)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def production_choice(task: str, models_dir: Path | None = None) -> str | None:
+    """The model id production.json names for `task`, or None."""
+    pointer = (models_dir or default_models_dir()) / "production.json"
+    return json.loads(pointer.read_text()).get(task) if pointer.exists() else None
+
+
+def set_production(task: str, model_id: str, models_dir: Path | None = None) -> None:
+    """Point production.json's `task` at `model_id`, keeping the other tasks' entries."""
+    pointer = (models_dir or default_models_dir()) / "production.json"
+    current = json.loads(pointer.read_text()) if pointer.exists() else {}
+    current[task] = model_id
+    atomic_write_text(pointer, json.dumps(current, indent=2, sort_keys=True) + "\n")
+
+
+def write_model_files(
+    out_dir: Path, model_id: str, model: Any, meta: dict[str, Any], card: Callable[[dict[str, Any]], str],
+    indent: int = 1,
+) -> Path:
+    """Save `model` as <out_dir>/<model_id>.keras, then its sidecar (`meta` plus file_bytes) and its card
+    (`card(meta)`); each file replaces the old one only once complete. Returns the .keras path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras_path = atomic_save(out_dir / f"{model_id}.keras", model.save)
+    meta["file_bytes"] = keras_path.stat().st_size
+    atomic_write_json(out_dir / f"{model_id}.json", meta, indent=indent)
+    atomic_write_text(out_dir / f"{model_id}.md", card(meta))
+    return keras_path
 
 
 def register_model(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
     """Insert or refresh the `models` row of a committed model."""
+    from faceemo import store  # DuckDB only where a warehouse is written
     meta = info.meta
     card = info.card_path.read_text() if info.card_path.exists() else None
     try:
@@ -157,5 +182,6 @@ def register_model(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
 
 def ensure_registered(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
     """Register `info` unless the warehouse already has this exact file."""
+    from faceemo import store
     if store.model_sha256(con, info.model_id) != sha256_of(info.path):
         register_model(con, info)

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
+    from faceemo import model_store
     from faceemo.errors import DataError
     from faceemo.landmarks import card, dataset, training
     from faceemo.paths import KEYPOINTS_ARCHIVE, models_dir, resolve_archive
@@ -128,8 +129,6 @@ def run(args: argparse.Namespace) -> int:
     )
     initial, previous_seconds, previous_epochs = None, 0.0, 0
     if args.init_from:
-        from faceemo import model_store
-
         base = model_store.resolve_model(args.init_from, "landmarks")
         initial = training.unwrap(keras.models.load_model(base.path, compile=False))
         previous_seconds = float(base.meta.get("train_seconds") or 0.0)
@@ -236,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
         )
     path = card.save_model(result.model, out_dir, meta, reports, notes)
     if not args.no_production:
-        card.set_production(out_dir, "landmarks", args.name)
+        model_store.set_production("landmarks", args.name, out_dir)
     held = reports["held-out people"]
     print(
         f"saved {path} ({result.epochs_run} epochs, best {result.best_epoch}, "

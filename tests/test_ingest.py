@@ -18,7 +18,7 @@ from faceemo.errors import DataError
 from faceemo.ingest import ingest
 from faceemo.labels import EMOTIONS
 from faceemo.paths import REPO_ROOT
-from faceemo.readers import pixels_to_array
+from faceemo.pixels import face_from_blob
 from tests.archive_factories import corrupt_member, fer_files, image_bytes, write_folder, write_zip
 from tests.conftest import FER_ARCHIVE, require_file
 from tests.factories import drawn_face
@@ -62,7 +62,7 @@ def test_ingest_writes_faces_stats_and_an_ingests_row(small_zip, db_path):
     assert json.loads(row.skipped)[0]["file"] == "test/happy/PublicTest_broken.jpg"
     faces = con.execute("SELECT emotion, pixels, mean, std, is_blank, file_name FROM images").df()
     for face in faces.itertuples():
-        pixels = pixels_to_array(face.pixels)
+        pixels = face_from_blob(face.pixels)
         assert face.mean == pytest.approx(pixels.mean(), abs=1e-3)
         assert face.std == pytest.approx(pixels.std(), abs=1e-3)
         assert face.is_blank == (face.file_name == "Training_blank.png")

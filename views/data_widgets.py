@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from faceemo.readers import pixels_to_array
+from faceemo.pixels import face_from_blob
 from views.common import load
 
 DEFAULT_DATASET = "fer2013"
@@ -27,7 +27,7 @@ def face_strip(frame: pd.DataFrame, captions: Sequence[str], width: int = 96) ->
     """The faces of `frame` (a `pixels` BLOB column) in a row that wraps, one caption each."""
     if frame.empty:
         return
-    st.image([pixels_to_array(blob) for blob in frame["pixels"]], caption=list(captions), width=width)
+    st.image([face_from_blob(blob) for blob in frame["pixels"]], caption=list(captions), width=width)
 
 
 def without_pixels(frame: pd.DataFrame) -> pd.DataFrame:

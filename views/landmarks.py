@@ -9,12 +9,12 @@ is cached.
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from faceemo.keypoints import KEYPOINTS
 from faceemo.landmark_stats import mean_faces
+from faceemo.pixels import face_from_blob
 from views.common import Version, load, per_version, read, selected_emotions
 from views.landmarks_common import (
     AXIS_X,
@@ -124,7 +124,7 @@ with tab_one:
             )
             image_id = st.selectbox("Face (image id)", choices["image_id"].tolist(), key="landmarks_bg_face")
             one = load("landmarks_image", model_id=model_id, image_id=int(image_id))
-            pixels = np.frombuffer(one["pixels"].iloc[0], np.uint8).reshape(48, 48)
+            pixels = face_from_blob(one["pixels"].iloc[0])
     table = stats[stats["emotion"] == emotion]
     low, high = ("min", "max") if envelope.startswith("min") else ("q25", "q75")
     boxes = (
@@ -269,7 +269,7 @@ with tab_browse:
         image_id = st.selectbox("Face", list(labels), format_func=labels.get, key="landmarks_face")
         one = load("landmarks_image", model_id=model_id, image_id=int(image_id))
         row = one.iloc[0]
-        pixels = np.frombuffer(row["pixels"], np.uint8).reshape(48, 48)
+        pixels = face_from_blob(row["pixels"])
         pts = pd.DataFrame(
             {
                 "keypoint": list(KEYPOINTS),

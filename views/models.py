@@ -9,9 +9,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.emotion.data import face_from_blob
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS
 from faceemo.paths import models_dir
+from faceemo.pixels import face_from_blob
 from views.common import Version, load, per_version, read, require_images, selected_emotions
 
 EVALUATE = "python -m pipelines evaluate"

@@ -209,3 +209,19 @@ def test_box_stats():
     row = d.box_stats().query("variant == 'eye_nose'").iloc[0]
     assert (row["q1"], row["median"], row["q3"]) == (2.0, 3.0, 4.0)
     assert row["low"] == 1.0 and row["high"] == 4.0 and row["outliers"] == 1
+
+
+def test_bootstrap_intervals_match_scipy():
+    """Our shared-resample bootstrap gives scipy.stats.bootstrap's percentile intervals (up to resampling
+    noise); see DistanceSet._boot for why ours is kept."""
+    d = study_like({"disgust": (3, 0)}, n=200)
+    summary = d.summary().set_index(["emotion", "variant"])
+    for emotion, variant in (("disgust", "eye_nose"), ("happy", "nose_mouth_iod")):
+        values = d.frame.loc[d.frame["emotion"] == emotion, variant].to_numpy()
+        ci = stats.bootstrap(
+            (values,), np.mean, n_resamples=4000, method="percentile", random_state=1, vectorized=True
+        ).confidence_interval
+        ours = summary.loc[(emotion, variant)]
+        width = ci.high - ci.low
+        assert ours["ci_low"] == pytest.approx(ci.low, abs=0.15 * width)
+        assert ours["ci_high"] == pytest.approx(ci.high, abs=0.15 * width)

@@ -8,9 +8,21 @@ import pandas as pd
 import streamlit as st
 
 from faceemo.pixels import face_from_blob
-from views.common import load
+from views.common import load, require_images, selected_emotions
 
 DEFAULT_DATASET = "fer2013"
+
+
+def data_page(title: str, dataset_key: str) -> tuple[str, list[str]]:
+    """A data page's title and filters: (data set, emotions); a friendly stop without faces or emotions."""
+    st.title(title)
+    require_images()
+    dataset = dataset_choice(dataset_key)
+    emotions = selected_emotions()
+    if not emotions:
+        st.info("Choose at least one emotion in the sidebar filter.")
+        st.stop()
+    return dataset, emotions
 
 
 def dataset_choice(key: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 from faceemo.emotion import ARCHITECTURES
 from faceemo.errors import ModelError
 from faceemo.paths import models_dir, runs_dir
-from pipelines.common import add_db_argument
+from pipelines.common import add_db_argument, print_model_result
 
 WIDTH_ARCHITECTURES = ("vgg_fer", "vgg_gap", "resnet_fer")
 
@@ -361,15 +360,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.seconds / 60:.1f} min; {summary}",
         file=sys.stderr,
     )
-    print(
-        json.dumps(
-            {
-                "model": name,
-                "path": str(keras_path),
-                "metrics": {u: {k: s[k] for k in ("accuracy", "macro_f1")} for u, s in scores.items()},
-            }
-        )
-    )
+    print_model_result(name, keras_path, scores)
     return 0
 
 

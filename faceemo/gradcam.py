@@ -35,11 +35,10 @@ def _centre_crop(model: Any) -> int | None:
     return int(crops[0].height) if crops else None
 
 
-@functools.lru_cache(maxsize=4)
-def _explainer(info: ModelInfo):
+def _probe(model: Any):
+    """(a model giving the last conv block's activation and the probabilities, the centre crop size)."""
     import keras
 
-    model = load_keras_model(info)
     conv = _last_conv(model)
     # the last conv layer is usually followed by BatchNorm + ReLU: take the activation after them when it
     # is a layer of its own (named <conv>_relu in faceemo's nets), else the conv output
@@ -51,25 +50,46 @@ def _explainer(info: ModelInfo):
             source = layer
         else:
             break
-    probe = keras.Model(model.inputs, [source.output, model.output])
-    return probe, _centre_crop(model)
+    return keras.Model(model.inputs, [source.output, model.output]), _centre_crop(model)
+
+
+@functools.lru_cache(maxsize=4)
+def _explainer(info: ModelInfo):
+    """The model and one probe per member: an ensemble (faceemo.emotion.ensemble) holds its members as
+    nested models, whose maps are averaged; any other model is its own single member."""
+    import keras
+
+    from faceemo.emotion import ensemble
+
+    model = load_keras_model(info)
+    members = [model]
+    if info.architecture == ensemble.ARCHITECTURE:
+        members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return model, [_probe(member) for member in members]
 
 
 def heatmaps(crops48: np.ndarray, info: ModelInfo, classes: list[int] | None = None) -> np.ndarray:
     """(N, 48, 48) float maps in 0..1 for (N, 48, 48) uint8 crops; `classes` default: each predicted one."""
     import tensorflow as tf
 
-    probe, crop = _explainer(info)
+    model, probes = _explainer(info)
     x = tf.convert_to_tensor(np.asarray(crops48, dtype=np.float32)[..., None])
-    with tf.GradientTape() as tape:
-        features, probabilities = probe(x, training=False)
-        tape.watch(features)
-        chosen = np.asarray(probabilities).argmax(axis=1) if classes is None else np.asarray(classes)
-        score = tf.reduce_sum(tf.gather(probabilities, chosen, axis=1, batch_dims=1))
-    grads = tape.gradient(score, features)
-    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-    cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)).numpy()
-    return np.stack([_place(cam, crop) for cam in cams])
+    if classes is None:
+        classes = np.asarray(model(x, training=False)).argmax(axis=1)
+    chosen = np.asarray(classes)
+    maps = []
+    for probe, crop in probes:
+        with tf.GradientTape() as tape:
+            features, probabilities = probe(x, training=False)
+            tape.watch(features)
+            score = tf.reduce_sum(tf.gather(probabilities, chosen, axis=1, batch_dims=1))
+        grads = tape.gradient(score, features)
+        weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+        cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)).numpy()
+        maps.append(np.stack([_place(cam, crop) for cam in cams]))
+    mean = np.mean(maps, axis=0)
+    top = mean.max(axis=(1, 2), keepdims=True)
+    return np.divide(mean, top, out=np.zeros_like(mean), where=top > 0)
 
 
 def _place(cam: np.ndarray, crop: int | None) -> np.ndarray:

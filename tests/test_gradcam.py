@@ -21,3 +21,17 @@ def test_heatmaps_depend_on_the_face_and_are_not_uniform():
     assert np.abs(maps[0] - maps[1]).mean() > 0.05  # two faces, two different maps
     picture = gradcam.overlay(faces[0], maps[0], size=120)
     assert picture.size == (120, 120) and picture.mode == "RGB"
+
+
+def test_an_ensemble_explains_with_the_mean_of_its_members_maps(tmp_path):
+    from faceemo.emotion.ensemble import average
+    from faceemo.model_store import ModelInfo, load_keras_model
+
+    info = resolve_model(None, "emotion")
+    model = load_keras_model(info)
+    pair_path = tmp_path / "emotion_pair.keras"
+    average([model, model], "emotion_pair").save(pair_path)
+    pair = ModelInfo("emotion_pair", "emotion", "ensemble", 0, 48, pair_path)
+    faces = np.stack([face for face, _ in fer_faces(require_file(FER_ARCHIVE), n=2, seed=4)])
+    # two identical members: the ensemble's map is the member's map
+    np.testing.assert_allclose(gradcam.heatmaps(faces, pair), gradcam.heatmaps(faces, info), atol=1e-4)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import shlex
 import sys
 
 from faceemo.errors import ModelError
-from pipelines.common import add_db_argument
+from pipelines.common import add_db_argument, print_model_result
 
 MEMBER_FIELDS = ("model_id", "architecture", "params", "epochs", "train_seconds", "metrics", "metrics_tta")
 
@@ -107,14 +106,7 @@ def run(args: argparse.Namespace) -> int:
         f"done: {keras_path} ({keras_path.stat().st_size / 2**20:.1f} MiB, {weights_dtype}); {summary}",
         file=sys.stderr,
     )
-    print(
-        json.dumps(
-            {
-                "model": name,
-                "path": str(keras_path),
-                "metrics": {u: {k: s[k] for k in ("accuracy", "macro_f1")} for u, s in scores.items()},
-                "metrics_tta": {u: s["accuracy"] for u, s in scores_tta.items()},
-            }
-        )
+    print_model_result(
+        name, keras_path, scores, metrics_tta={u: s["accuracy"] for u, s in scores_tta.items()}
     )
     return 0

@@ -271,19 +271,16 @@ def _write(rows: list[dict], out: Path, with_video: bool = False) -> None:
             frame[column] = pd.to_numeric(frame[column]).astype("float64")  # None -> NaN, stable type
     for column in text_columns:
         frame[column] = frame[column].astype("string")
+    from faceemo.files import atomic_save
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     fmt = OUT_FORMATS[out.suffix.lower()]
-    try:
-        if fmt == "csv":
-            frame.to_csv(tmp, index=False)
-        elif fmt == "parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_json(tmp, orient="records", lines=True)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    if fmt == "csv":
+        atomic_save(out, lambda tmp: frame.to_csv(tmp, index=False))
+    elif fmt == "parquet":
+        atomic_save(out, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        atomic_save(out, lambda tmp: frame.to_json(tmp, orient="records", lines=True))
 
 
 def _summary(

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from faceemo.emotion import ARCHITECTURES
 from faceemo.errors import ModelError
 from faceemo.paths import models_dir, runs_dir
-from pipelines.common import add_db_argument
+from pipelines.common import add_db_argument, print_model_result
 
 WIDTH_ARCHITECTURES = ("vgg_fer", "vgg_gap", "resnet_fer")
 
@@ -224,26 +225,47 @@ def train_images_per_s(history: list[dict], n_train: int, config) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    """data → model → fit → card → register, each step below."""
+    name = _checked_name(args)
+    start = _init_from(args)
+    faces, source = _load_faces(args)  # fails fast, before Keras is imported
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
+    splits = _splits(args, faces)
+    config = _train_config(args, name, start)
+    result = _fit(args, name, source, config, splits)
+    keras_path, meta = _save_with_card(args, name, source, started, start, config, splits, result)
+    _register(args, name, keras_path, meta, len(result.history))
+    _report(name, keras_path, meta, result)
+    return 0
+
+
+def _checked_name(args: argparse.Namespace) -> str:
+    """The model id, after the options that make no sense are refused."""
     if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
         raise ModelError("--epochs and --batch-size must be at least 1, --limit at least 0")
     if args.time_budget is not None and args.time_budget <= 0:
         raise ModelError("--time-budget must be a positive number of minutes")
-    options = _model_options(args)
+    _model_options(args)  # refuses options the architecture does not take
     name = args.name or _default_name(args)
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ModelError(f"--name {name!r}: use letters, digits, '_' and '-' only")
-    start = _init_from(args)
-    faces, source = _load_faces(args)  # fails fast, before Keras is imported
+    return name
 
-    import keras
 
+@dataclass
+class _Splits:
+    """The faces a run fits on (Training, less blanks and test duplicates), selects on and reports."""
+
+    training: Any
+    public: Any
+    private: Any
+    dropped_blank: int
+    dropped_duplicates: int
+
+
+def _splits(args: argparse.Namespace, faces) -> _Splits:
     from faceemo.emotion import data
-    from faceemo.emotion.card import device_description, model_card, write_model_files
-    from faceemo.emotion.evaluation import score_splits, storage_choice
-    from faceemo.emotion.models import spec_of
-    from faceemo.emotion.training import TrainConfig, train
 
-    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
     training_all = faces.of_usage("Training")
     training = data.training_filter(training_all)
     dropped_blank = int(((training_all.flags & data.FLAG_BLANK) > 0).sum())
@@ -253,9 +275,14 @@ def run(args: argparse.Namespace) -> int:
         training = data.stratified_limit(training, args.limit, args.seed)
         public = data.stratified_limit(public, max(args.limit // 4, 50), args.seed)
         private = data.stratified_limit(private, max(args.limit // 4, 50), args.seed)
-    out_dir = Path(args.out).expanduser().resolve() if args.out else models_dir()
+    return _Splits(training, public, private, dropped_blank, dropped_dups)
+
+
+def _train_config(args: argparse.Namespace, name: str, start):
+    from faceemo.emotion.training import TrainConfig
+
     ckpt = Path(args.checkpoint_dir).expanduser() if args.checkpoint_dir else runs_dir() / name
-    config = TrainConfig(
+    return TrainConfig(
         architecture=args.model_arch,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -277,17 +304,36 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         init_from=str(start.path) if start else None,
         seed=args.seed,
-        model_options=options,
+        model_options=_model_options(args),
     ).resolved()
+
+
+def _fit(args: argparse.Namespace, name: str, source: str, config, splits: _Splits):
+    import keras
+
+    from faceemo.emotion.training import train
+
     print(
-        f"training {name} ({args.model_arch}) on {len(training)} Training faces from the {source}, "
-        f"selecting on {len(public)} PublicTest faces; "
+        f"training {name} ({args.model_arch}) on {len(splits.training)} Training faces from the {source}, "
+        f"selecting on {len(splits.public)} PublicTest faces; "
         f"keras {keras.__version__} on {keras.backend.backend()}",
         file=sys.stderr,
     )
-    result = train(config, training, public)
-    model = result.model
+    return train(config, splits.training, splits.public)
 
+
+def _save_with_card(
+    args: argparse.Namespace, name: str, source: str, started: dt.datetime, start, config,
+    splits: _Splits, result,
+) -> tuple[Path, dict[str, Any]]:
+    """Score the trained model, choose its storage, save it with its sidecar and card."""
+    import keras
+
+    from faceemo.emotion.card import device_description, model_card, write_model_files
+    from faceemo.emotion.evaluation import score_splits, storage_choice
+    from faceemo.emotion.models import spec_of
+
+    model, training, public, private = result.model, splits.training, splits.public, splits.private
     scores, scores_tta = score_splits(model, {"PublicTest": public, "PrivateTest": private})
     to_save, weights_dtype, f16_check = storage_choice(model, public, args.float16)
     spec = spec_of(args.model_arch)
@@ -301,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
         "params": int(model.count_params()),
         "input_size": spec.input_size,
         "preprocessing": spec.preprocessing,
-        "model_options": options,
+        "model_options": _model_options(args),
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "device": device_description(),
@@ -326,8 +372,8 @@ def run(args: argparse.Namespace) -> int:
         "config": config_dict,
         "data": {
             "train_faces": len(training),
-            "dropped_blank": dropped_blank,
-            "dropped_test_duplicates": dropped_dups,
+            "dropped_blank": splits.dropped_blank,
+            "dropped_test_duplicates": splits.dropped_duplicates,
             "public_faces": len(public),
             "private_faces": len(private),
             "limit": args.limit,
@@ -335,42 +381,39 @@ def run(args: argparse.Namespace) -> int:
         "history": result.history,
         "init_from": _init_from_summary(start),
     }
-    keras_path = write_model_files(out_dir, name, to_save, meta, model_card)
+    out_dir = Path(args.out).expanduser().resolve() if args.out else models_dir()
+    return write_model_files(out_dir, name, to_save, meta, model_card), meta
 
-    # The warehouse gets the model row, the run and its history when the faces came from it (or --db).
-    if not args.pack or args.db:
-        from faceemo import model_store, warehouse
-        from faceemo.emotion.records import write_run
 
-        info = model_store.resolve_model(str(keras_path), "emotion")
-        with warehouse.writing(args.db) as con:
-            model_store.register_model(con, info)
-            write_run(con, meta)
-        print(
-            f"registered {name} and its {len(result.history)} epochs in {warehouse.resolve_db(args.db)}",
-            file=sys.stderr,
-        )
+def _register(
+    args: argparse.Namespace, name: str, keras_path: Path, meta: dict[str, Any], epochs: int
+) -> None:
+    """The warehouse gets the model row, the run and its history when the faces came from it (or --db)."""
+    if args.pack and not args.db:
+        return
+    from faceemo import model_store, warehouse
+    from faceemo.emotion.records import write_run
 
+    info = model_store.resolve_model(str(keras_path), "emotion")
+    with warehouse.writing(args.db) as con:
+        model_store.register_model(con, info)
+        write_run(con, meta)
+    print(f"registered {name} and its {epochs} epochs in {warehouse.resolve_db(args.db)}", file=sys.stderr)
+
+
+def _report(name: str, keras_path: Path, meta: dict[str, Any], result) -> None:
+    scores = meta["metrics"]
     summary = ", ".join(
         f"{u} accuracy {100 * s['accuracy']:.2f}% macro-F1 {100 * s['macro_f1']:.2f}%"
         for u, s in scores.items()
     )
     print(
-        f"done: {keras_path} ({keras_path.stat().st_size / 2**20:.1f} MiB, {weights_dtype}), "
+        f"done: {keras_path} ({keras_path.stat().st_size / 2**20:.1f} MiB, {meta['weights_dtype']}), "
         f"{result.epochs_run} epochs (best {result.best_epoch}, stopped by {result.stopped}) in "
         f"{result.seconds / 60:.1f} min; {summary}",
         file=sys.stderr,
     )
-    print(
-        json.dumps(
-            {
-                "model": name,
-                "path": str(keras_path),
-                "metrics": {u: {k: s[k] for k in ("accuracy", "macro_f1")} for u, s in scores.items()},
-            }
-        )
-    )
-    return 0
+    print_model_result(name, keras_path, scores)
 
 
 def main(argv: list[str] | None = None) -> int:

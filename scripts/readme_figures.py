@@ -10,7 +10,6 @@ new model shows up as soon as its card is in models/.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -48,8 +47,7 @@ def _trained(meta: dict) -> str:
 
 
 def _ordered(task: str, folder: Path) -> tuple[list[model_store.ModelInfo], str | None]:
-    production_file = folder / "production.json"
-    production = json.loads(production_file.read_text()).get(task) if production_file.exists() else None
+    production = model_store.production_choice(task, folder)
     models = model_store.list_models(task, folder)
     return sorted(models, key=lambda m: (m.model_id != production, m.model_id)), production
 

@@ -17,6 +17,7 @@ from faceemo.annotate import annotate_image, draw_landmarks, face_label
 from faceemo.errors import FaceemoError, ModelError
 from faceemo.images import IMAGE_EXTENSIONS
 from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS
+from faceemo.pixels import face_from_blob
 from views import common
 from views.model_cache import cached_models
 from views.model_cache import models_stamp as _models_stamp
@@ -210,7 +211,7 @@ def _sample_section(models: inference.Models) -> None:
         "Sample face", list(labels), index=first_happy, format_func=labels.get, key="predict_sample"
     )
     row = samples.set_index("image_id").loc[chosen]
-    pixels = np.frombuffer(row["pixels"], dtype=np.uint8).reshape(int(row["height"]), int(row["width"]))
+    pixels = face_from_blob(row["pixels"])
     # a warehouse face is already a FER-2013 crop: no detection, the whole image is the face
     results = inference.analyze(pixels, name=row["file_name"], models=models, whole_image=True)
     render_face(results[0], Path(row["file_name"]).stem, f"sample_{chosen}", truth=row["emotion"])

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from faceemo.files import atomic_write_json
 from faceemo.labels import EMOTIONS
+from faceemo.model_store import write_model_files  # noqa: F401  (the train steps import it here)
 
 
 def device_description() -> str:
@@ -44,28 +45,7 @@ def _cpu_model() -> str:
 
 
 def write_sidecar(path: Path, meta: dict[str, Any]) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=1, default=float) + "\n")
-    os.replace(tmp, path)
-    return path
-
-
-def write_model_files(
-    out_dir: Path, model_id: str, model: Any, meta: dict[str, Any], card: Callable[[dict[str, Any]], str]
-) -> Path:
-    """Save `model` as <out_dir>/<model_id>.keras, then its sidecar and its card (`card(meta)`); each file
-    replaces the old one only once complete. Returns the .keras path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    keras_path = out_dir / f"{model_id}.keras"
-    tmp = out_dir / f".{model_id}.tmp-{os.getpid()}.keras"
-    model.save(tmp)
-    os.replace(tmp, keras_path)
-    meta["file_bytes"] = keras_path.stat().st_size
-    write_sidecar(out_dir / f"{model_id}.json", meta)
-    card_tmp = out_dir / f".{model_id}.md.tmp"
-    card_tmp.write_text(card(meta))
-    os.replace(card_tmp, out_dir / f"{model_id}.md")
-    return keras_path
+    return atomic_write_json(path, meta)
 
 
 def _pct(value: float | None) -> str:

@@ -3,16 +3,22 @@ warehouse rows (per-image probabilities and per-split metrics)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from faceemo.emotion import metrics
 from faceemo.emotion.data import Faces
 from faceemo.labels import EMOTIONS, USAGES
 
+if TYPE_CHECKING:  # pandas is not on the GPU machine, where train-emotion runs on a pack
+    import pandas as pd
+
 
 def prediction_rows(model_id: str, faces: Faces, probs: np.ndarray, tta: bool) -> pd.DataFrame:
     """The `predictions` rows: model, image, mode, predicted label and the 7 probabilities."""
+    import pandas as pd
+
     frame = pd.DataFrame(probs.astype(np.float32), columns=list(EMOTIONS))
     frame.insert(0, "label", probs.argmax(axis=1).astype(np.int8))
     frame.insert(0, "tta", tta)
@@ -23,6 +29,8 @@ def prediction_rows(model_id: str, faces: Faces, probs: np.ndarray, tta: bool) -
 
 def metric_rows(model_id: str, faces: Faces, probs: np.ndarray, tta: bool) -> pd.DataFrame:
     """The `metrics` rows: accuracy, macro_f1, n and precision_/recall_/f1_<emotion> per usage."""
+    import pandas as pd
+
     rows = []
     predicted = probs.argmax(axis=1)
     for index, usage in enumerate(USAGES):

@@ -8,7 +8,6 @@ PrivateTest is never looked at here.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from faceemo.emotion.batches import FaceBatches
 from faceemo.emotion.data import Faces, class_weights
 from faceemo.emotion.models import build, spec_of
 from faceemo.errors import ModelError
+from faceemo.files import atomic_write_json
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 DEFAULT_WEIGHT_DECAY = {"sgd": 1e-4, "adam": 0.0, "adamw": 0.05}
@@ -211,7 +211,7 @@ class Selector(keras.callbacks.Callback):
             self.model.stop_training = True
         if self.ckpt:
             self.model.save(self.ckpt / LAST_FILE)
-            _write_json(self.ckpt / STATE_FILE, s)
+            atomic_write_json(self.ckpt / STATE_FILE, s)
 
 
 def _load_weights_from(base: keras.Model, path: str) -> None:
@@ -229,12 +229,6 @@ def _load_weights_from(base: keras.Model, path: str) -> None:
         raise ModelError(f"--init-from {path}: its layers do not match {base.name}'s (another architecture?)")
     base.set_weights([np.asarray(w, dtype="float32") for w in weights])
     print(f"starting from the weights of {source}", file=sys.stderr)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
 
 
 def _fresh_state() -> dict[str, Any]:

@@ -10,10 +10,14 @@ import streamlit as st
 from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS, USAGES
 from views.common import load, require_images, selected_emotions
 from views.data_widgets import dataset_choice, face_strip
+from views.result_sets import pick, show_balance
 
 SEED_KEY = "balance_seed"
 
 st.title("Class balance")
+if (results := pick("balance_source", "the warehouse's labelled faces")) is not None:
+    show_balance(results, selected_emotions())
+    st.stop()
 require_images()
 dataset = dataset_choice("balance_dataset")
 emotions = selected_emotions()

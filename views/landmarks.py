@@ -29,8 +29,12 @@ from views.landmarks_common import (
     require_landmarks,
     usage_filter,
 )
+from views.result_sets import pick, show_landmarks
 
 st.title("Landmarks")
+if (results := pick("landmarks_source", "FER-2013 in the warehouse")) is not None:
+    show_landmarks(results, selected_emotions())
+    st.stop()
 st.caption(
     "15 facial keypoints predicted for every FER-2013 face (96x96 frame: the 48x48 face upscaled x2). "
     "Blank frames are left out of the statistics."

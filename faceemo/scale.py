@@ -590,17 +590,19 @@ def _run_pending(inputs, models, payloads, options, out, pending, size, summary,
             )
         summary.workers = workers
         refs = {task: None if p is None else ray.put(p) for task, p in payloads.items()}
-        dataset = _dataset(ray, inputs, todo, options.batch_size, set(source_part) if len(rows) < n else None)
+        # a small job still gives every worker a batch; a large one uses the batch size asked for
+        batch_size = max(1, min(options.batch_size, -(-len(rows) // workers)))
+        dataset = _dataset(ray, inputs, todo, batch_size, set(source_part) if len(rows) < n else None)
         results = dataset.map_batches(
             FaceWorker,
             fn_constructor_args=(refs, dict(models.missing)),
             fn_constructor_kwargs={
                 "whole_image": options.whole_image or inputs.kind == "warehouse",
                 "whole_image_fallback": options.whole_image_fallback,
-                "model_batch": options.batch_size,
+                "model_batch": batch_size,
                 "threads": max(1, round(options.cpus_per_worker)),
             },
-            batch_size=options.batch_size,
+            batch_size=batch_size,
             batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=options.cpus_per_worker,

@@ -93,6 +93,7 @@ class Inputs:
     parquet: list[str] = field(default_factory=list)
     id_column: str = "source"
     image_column: str = "image"
+    row_bytes: float = 0.0  # Parquet input: uncompressed bytes per row
 
     @property
     def sources(self) -> list[str]:
@@ -135,6 +136,7 @@ def parquet_inputs(
     """A Parquet table of encoded images (PNG, JPEG, ... bytes; or a struct with a `bytes` field, as
     Hugging Face image columns are) and a unique id per row. Reads only the id column here."""
     import pyarrow.dataset as pads
+    import pyarrow.parquet as pq
 
     files = [str(Path(p).resolve()) for p in paths]
     try:
@@ -171,8 +173,12 @@ def parquet_inputs(
         )
     sizes = [f"{f}|{os.stat(f).st_size}|{os.stat(f).st_mtime_ns}" for f in files]
     table = pa.table({"source": ids.combine_chunks()})
+    total = 0
+    for f in files:
+        meta = pq.read_metadata(f)
+        total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     return Inputs("parquet", table, _digest(["parquet", image_column, id_column, *sizes]), files,
-                  id_column, image_column)
+                  id_column, image_column, total / len(ids))
 
 
 def _is_binary(kind: pa.DataType) -> bool:
@@ -466,6 +472,11 @@ def _prepare_out(out: Path, record: dict, overwrite: bool) -> set[int]:
     for stale in out.glob(".part-*.tmp-*"):  # a killed run's half-written partition
         with contextlib.suppress(OSError):
             stale.unlink()
+    if not job_file.exists() and not parts and any(out.iterdir()):
+        raise DataError(
+            f"--out {out} holds other files; the Ray engine writes into a new or empty folder (or one of "
+            "its earlier runs)"
+        )
     if job_file.exists() or parts:
         try:
             previous = json.loads(job_file.read_text())
@@ -568,6 +579,18 @@ def run_job(
 
 
 def _run_pending(inputs, models, payloads, options, out, pending, size, summary, progress, on_partition):
+    ray = load_ray()
+    try:
+        _stream(inputs, models, payloads, options, out, pending, size, summary, progress, on_partition)
+    except ray.exceptions.RayError as exc:
+        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise FaceemoError(
+            f"the Ray job failed ({first.strip()[:200]}); the partitions written so far are kept: run the "
+            "same command again to go on"
+        ) from exc
+
+
+def _stream(inputs, models, payloads, options, out, pending, size, summary, progress, on_partition):
     n = len(inputs)
     rows = np.concatenate([np.arange(k * size, min(n, (k + 1) * size)) for k in pending])
     todo = inputs.table.take(pa.array(rows))
@@ -577,69 +600,83 @@ def _run_pending(inputs, models, payloads, options, out, pending, size, summary,
     with ray_session(options.address) as ray:
         summary.startup_seconds = time.perf_counter() - started
         context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
+        saved = {k: getattr(context, k, None) for k in (
+            "enable_progress_bars", "print_on_execution_start", "use_datasource_v2", "target_max_block_size"
+        )}
+        context.enable_progress_bars = False  # our progress bar and summary say it
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.ERROR)  # our progress bar and summary say it
-        cpus = float(ray.cluster_resources().get("CPU", 1))
-        workers = options.concurrency or max(1, int(cpus // options.cpus_per_worker))
-        on_cluster = options.address or os.environ.get("RAY_ADDRESS")
-        if workers * options.cpus_per_worker > cpus and not on_cluster:
-            raise DataError(
-                f"{workers} worker(s) x {options.cpus_per_worker:g} CPU need more than the {cpus:g} CPUs of "
-                "this machine's Ray: lower --concurrency or --cpus-per-worker"
+        if inputs.kind == "parquet":
+            # Ray 2.60's new Parquet reader starts 32 footer-reading actors (Python processes) before
+            # the first row: a minute on a small machine, for the few files a table of images has.
+            context.use_datasource_v2 = False
+            block = inputs.row_bytes * options.batch_size
+            context.target_max_block_size = int(min(128 << 20, max(1 << 20, block)))
+        try:
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
+            cpus = float(ray.cluster_resources().get("CPU", 1))
+            workers = options.concurrency or max(1, int(cpus // options.cpus_per_worker))
+            on_cluster = options.address or os.environ.get("RAY_ADDRESS")
+            if workers * options.cpus_per_worker > cpus and not on_cluster:
+                raise DataError(
+                    f"{workers} worker(s) x {options.cpus_per_worker:g} CPU need more than the {cpus:g} "
+                    "CPUs of this machine's Ray: lower --concurrency or --cpus-per-worker"
+                )
+            summary.workers = workers
+            refs = {task: None if p is None else ray.put(p) for task, p in payloads.items()}
+            # a small job still gives every worker a batch; a large one uses the batch size asked for
+            batch_size = max(1, min(options.batch_size, -(-len(rows) // workers)))
+            dataset = _dataset(ray, inputs, todo, batch_size, set(source_part) if len(rows) < n else None)
+            results = dataset.map_batches(
+                FaceWorker,
+                fn_constructor_args=(refs, dict(models.missing)),
+                fn_constructor_kwargs={
+                    "whole_image": options.whole_image or inputs.kind == "warehouse",
+                    "whole_image_fallback": options.whole_image_fallback,
+                    "model_batch": batch_size,
+                    "threads": max(1, round(options.cpus_per_worker)),
+                },
+                batch_size=batch_size,
+                batch_format="pyarrow",
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=options.cpus_per_worker,
             )
-        summary.workers = workers
-        refs = {task: None if p is None else ray.put(p) for task, p in payloads.items()}
-        # a small job still gives every worker a batch; a large one uses the batch size asked for
-        batch_size = max(1, min(options.batch_size, -(-len(rows) // workers)))
-        dataset = _dataset(ray, inputs, todo, batch_size, set(source_part) if len(rows) < n else None)
-        results = dataset.map_batches(
-            FaceWorker,
-            fn_constructor_args=(refs, dict(models.missing)),
-            fn_constructor_kwargs={
-                "whole_image": options.whole_image or inputs.kind == "warehouse",
-                "whole_image_fallback": options.whole_image_fallback,
-                "model_batch": batch_size,
-                "threads": max(1, round(options.cpus_per_worker)),
-            },
-            batch_size=batch_size,
-            batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            num_cpus=options.cpus_per_worker,
-        )
-        begun = time.perf_counter()
-        buffers: dict[int, list[pa.Table]] = {k: [] for k in pending}
-        rows_left: dict[str, int] = {}
-        for batch in results.iter_batches(batch_size=None, batch_format="pyarrow"):
-            if not summary.first_batch_seconds:
-                summary.first_batch_seconds = time.perf_counter() - begun
-            else:
-                ok = pa.compute.equal(batch.column("status"), "ok")
-                summary.steady_faces += pa.compute.sum(ok).as_py() or 0
-            sources = batch.column("source").to_pylist()
-            faces = batch.column("faces").to_pylist()
-            parts = np.fromiter((source_part[s] for s in sources), np.int64, len(sources))
-            finished: list[int] = []
-            came_back = 0
-            for source, count, part in zip(sources, faces, parts, strict=True):
-                left = rows_left.pop(source, max(1, count or 0)) - 1
-                if left:
-                    rows_left[source] = left
-                    continue
-                came_back += 1
-                expected[part] -= 1
-                if expected[part] == 0:
-                    finished.append(int(part))
-            for part in np.unique(parts):
-                buffers[int(part)].append(batch.filter(pa.array(parts == part)))
-            for part in finished:
-                _write_partition(out, part, buffers.pop(part))
-                summary.written += 1
-                if on_partition is not None:
-                    on_partition(part)
-            if progress is not None and came_back:
-                progress(came_back)
-        summary.seconds = time.perf_counter() - begun
+            begun = time.perf_counter()
+            buffers: dict[int, list[pa.Table]] = {k: [] for k in pending}
+            rows_left: dict[str, int] = {}
+            for batch in results.iter_batches(batch_size=None, batch_format="pyarrow"):
+                if not summary.first_batch_seconds:
+                    summary.first_batch_seconds = time.perf_counter() - begun
+                else:
+                    ok = pa.compute.equal(batch.column("status"), "ok")
+                    summary.steady_faces += pa.compute.sum(ok).as_py() or 0
+                sources = batch.column("source").to_pylist()
+                faces = batch.column("faces").to_pylist()
+                parts = np.fromiter((source_part[s] for s in sources), np.int64, len(sources))
+                finished: list[int] = []
+                came_back = 0
+                for source, count, part in zip(sources, faces, parts, strict=True):
+                    left = rows_left.pop(source, max(1, count or 0)) - 1
+                    if left:
+                        rows_left[source] = left
+                        continue
+                    came_back += 1
+                    expected[part] -= 1
+                    if expected[part] == 0:
+                        finished.append(int(part))
+                for part in np.unique(parts):
+                    buffers[int(part)].append(batch.filter(pa.array(parts == part)))
+                for part in finished:
+                    _write_partition(out, part, buffers.pop(part))
+                    summary.written += 1
+                    if on_partition is not None:
+                        on_partition(part)
+                if progress is not None and came_back:
+                    progress(came_back)
+            summary.seconds = time.perf_counter() - begun
+        finally:
+            for key, value in saved.items():
+                if value is not None:
+                    setattr(context, key, value)
     if buffers:  # cannot happen unless Ray lost rows: say so rather than leave holes silently
         raise FaceemoError(f"{len(buffers)} partition(s) did not come back complete; run the job again")
 
@@ -648,18 +685,21 @@ def _dataset(ray: Any, inputs: Inputs, todo: pa.Table, batch_size: int, keep: se
     """The Ray Dataset of the inputs still to do, in blocks of `batch_size` rows."""
     if inputs.kind == "parquet":
         columns = [inputs.id_column, inputs.image_column]
-        dataset = ray.data.read_parquet(inputs.parquet, columns=columns, ray_remote_args={"num_cpus": 0.25})
+        # Reading takes no CPU slot (num_cpus=0): the model workers may hold every CPU of the cluster,
+        # and a read waiting for one would wait for ever. Blocks of ~batch_size rows (target block size
+        # from the table's bytes per row; set by run_job) spread the rows over the workers.
+        dataset = ray.data.read_parquet(inputs.parquet, columns=columns, partitioning=None, num_cpus=0)
         rename = {inputs.id_column: "source", inputs.image_column: "image"}
+        wanted = None if keep is None else pa.array(sorted(keep), pa.string())
 
         def normalise(batch: pa.Table) -> pa.Table:
-            batch = batch.rename_columns([rename[c] for c in batch.column_names])
+            batch = batch.select(columns).rename_columns([rename[c] for c in columns])
             batch = batch.set_column(0, "source", batch.column("source").cast(pa.string()))
-            if keep is not None:
-                batch = batch.filter(pa.compute.is_in(batch.column("source"), pa.array(sorted(keep))))
+            if wanted is not None:  # a rerun: only the rows of partitions not written yet
+                batch = batch.filter(pa.compute.is_in(batch.column("source"), wanted))
             return batch
 
-        dataset = dataset.map_batches(normalise, batch_format="pyarrow", batch_size=None, num_cpus=0.25)
-        return dataset.repartition(target_num_rows_per_block=batch_size)
+        return dataset.map_batches(normalise, batch_format="pyarrow", batch_size=None, num_cpus=0)
     blocks = [todo.slice(i, batch_size) for i in range(0, todo.num_rows, batch_size)]
     return ray.data.from_arrow(blocks)
 
@@ -712,6 +752,12 @@ def result_set_problem(path: str | os.PathLike) -> str | None:
     if not any(folder.glob(PART_GLOB)):
         return f"the result folder {folder} has no complete partition ({PART_GLOB}) yet"
     return None
+
+
+def result_folder_stamp(path: str | os.PathLike) -> tuple[int, int]:
+    """(partition files, newest mtime_ns) of a result folder: changes when a running job adds one."""
+    stamps = [p.stat().st_mtime_ns for p in Path(path).glob(PART_GLOB)]
+    return len(stamps), max(stamps, default=0)
 
 
 def describe_results(path: str | os.PathLike) -> dict[str, Any]:

@@ -7,6 +7,7 @@ models give the same labels and probabilities within 1e-5.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sys
@@ -84,30 +85,13 @@ class Interrupted(Exception):
     """Stands in for a kill: raised by the driver once the first partition is written."""
 
 
-def test_interrupted_job_resumes_and_matches_the_local_path(ray_local, models, crops, tmp_path, capsys):
-    from faceemo.inference import load_models
-    from faceemo.scale import JobOptions, file_inputs, run_job
-    from pipelines.predict import find_images
-
+def test_files_match_the_local_path_and_bad_files_are_rows(ray_local, models, crops, tmp_path, capsys):
     out = tmp_path / "out"
-    files, _ = find_images([str(crops)])
-    options = JobOptions(out=out, whole_image=True, batch_size=16, concurrency=2, partition_size=64)
-
-    def stop(part: int) -> None:
-        raise Interrupted(part)
-
-    with pytest.raises(Interrupted):
-        run_job(file_inputs(files), load_models(), options, on_partition=stop)
-    first = sorted(out.glob("part-*.parquet"))
-    assert len(first) == 1 and not list(out.glob(".part-*")), "one complete partition, no half-written one"
-    stamp = first[0].stat().st_mtime_ns
-
     code = main(["predict", str(crops), "--whole-image", "--engine", "ray", "--out", str(out),
-                 "--batch-size", "16", "--partition-size", "64", "--concurrency", "1"])
+                 "--batch-size", "32", "--concurrency", "1"])
     err = capsys.readouterr().err
     assert code == 1, err  # two bad files, each a row
-    assert "202 input(s) in 4 partition(s)" in err and "wrote 3" in err and "1 already complete" in err, err
-    assert first[0].stat().st_mtime_ns == stamp, "the complete partition was not redone"
+    assert "202 input(s) in 1 partition(s)" in err and "200 face(s), 0 with no face, 2 failed" in err, err
 
     rows = pd.read_parquet(out)
     assert list(rows.columns) == list(RESULT_COLUMNS)
@@ -121,29 +105,59 @@ def test_interrupted_job_resumes_and_matches_the_local_path(ray_local, models, c
     assert main(["predict", str(crops), "--whole-image", "--out", str(local)]) == 1
     _compare(rows, pd.read_parquet(local))
 
-    again = main(["predict", str(crops), "--whole-image", "--engine", "ray", "--out", str(out),
-                  "--partition-size", "64"])
-    assert again == 1 and "wrote 0, 4 already complete" in capsys.readouterr().err
-
 
 @pytest.fixture(scope="module")
 def warehouse_run(ray_local, models, tmp_path_factory):
-    """A generated warehouse of 212 faces, its local `landmarks` run, and `landmarks --engine ray` into a
-    Parquet folder: (db, out)."""
+    """A generated warehouse of 212 faces and its local `landmarks` run; then `landmarks --engine ray`
+    into a Parquet folder, stopped after its first partition and run again: (db, out, resume)."""
+    from faceemo.inference import load_models
+    from faceemo.paths import resolve_db
+    from faceemo.scale import JobOptions, run_job, warehouse_inputs
+
     root = tmp_path_factory.mktemp("warehouse_run")
     db = make_images_warehouse(root / "faceemo.duckdb", per_class=10)
     assert main(["landmarks", "--db", str(db)]) == 0
     out = root / "results"
-    code = main(["landmarks", "--db", str(db), "--engine", "ray", "--out", str(out), "--batch-size", "32",
-                 "--partition-size", "100", "--concurrency", "2"])
-    assert code == 0
-    return db, out
+    con = warehouse.connect_readonly(resolve_db(db))
+    try:
+        faces = pa.Table.from_pandas(warehouse.query(con, "scale_faces"), preserve_index=False)
+    finally:
+        con.close()
+    options = JobOptions(out=out, batch_size=16, concurrency=2, partition_size=64)
+
+    def stop(part: int) -> None:
+        raise Interrupted(part)
+
+    with pytest.raises(Interrupted):
+        run_job(warehouse_inputs(faces), load_models(), options, on_partition=stop)
+    first = sorted(out.glob("part-*.parquet"))
+    assert len(first) == 1 and not list(out.glob(".part-*")), "one complete partition, no half-written one"
+    stamp = first[0].stat().st_mtime_ns
+
+    with pytest.MonkeyPatch.context() as patch:  # the resumed run's own output, apart from pytest's
+        stream = io.StringIO()
+        patch.setattr(sys, "stderr", stream)
+        code = main(["landmarks", "--db", str(db), "--engine", "ray", "--out", str(out),
+                     "--batch-size", "32", "--partition-size", "64", "--concurrency", "1"])
+    return db, out, {"code": code, "err": stream.getvalue(), "first": first[0], "stamp": stamp}
+
+
+def test_a_stopped_job_resumes_where_it_stopped(warehouse_run, capsys):
+    db, out, resume = warehouse_run
+    assert resume["code"] == 0, resume["err"]
+    err = resume["err"]
+    assert "212 input(s) in 4 partition(s)" in err and "wrote 3" in err and "1 already complete" in err, err
+    assert resume["first"].stat().st_mtime_ns == resume["stamp"], "the complete partition was not redone"
+    assert sorted(int(p.stem[-5:]) for p in out.glob("part-*.parquet")) == [0, 1, 2, 3]
+    assert main(["landmarks", "--db", str(db), "--engine", "ray", "--out", str(out),
+                 "--partition-size", "64"]) == 0
+    assert "wrote 0, 4 already complete" in capsys.readouterr().err
 
 
 def test_warehouse_faces_match_the_local_steps(warehouse_run):
     from faceemo.inference import load_models, predict_faces, prepare
 
-    db, out = warehouse_run
+    db, out, _ = warehouse_run
     rows = pd.read_parquet(out).sort_values("image_id").reset_index(drop=True)
     con = warehouse.connect_readonly(db)
     try:
@@ -153,7 +167,6 @@ def test_warehouse_faces_match_the_local_steps(warehouse_run):
         con.close()
     assert len(rows) == len(faces) == 212 and (rows["status"] == "ok").all()
     assert rows["image_id"].tolist() == [f[0] for f in faces]
-    assert sorted(int(p.stem[-5:]) for p in out.glob("part-*.parquet")) == [0, 1, 2]
 
     # the landmarks step's table, in the 96x96 frame: Ray's points moved back from the 48 px face
     for name in COLUMNS:
@@ -170,10 +183,10 @@ def test_warehouse_faces_match_the_local_steps(warehouse_run):
 
 
 def test_attach_results_view_reads_the_parquet_in_place(warehouse_run, tmp_path, capsys):
-    db, out = warehouse_run
+    db, out, _ = warehouse_run
     db = shutil.copy(db, tmp_path / "faceemo.duckdb")
     assert main(["attach-results", str(out), "--name", "wh_run", "--db", str(db)]) == 0
-    assert "212 rows in 3 partition(s), all complete" in capsys.readouterr().out
+    assert "212 rows in 4 partition(s), all complete" in capsys.readouterr().out
     reader = warehouse.Reader(db)
     try:
         listing = reader.query("results_list")
@@ -193,18 +206,18 @@ def test_attach_results_view_reads_the_parquet_in_place(warehouse_run, tmp_path,
     # read in place, never copied: the view follows the folder (here, a copy of it attached again)
     folder = shutil.copytree(out, tmp_path / "copy")
     assert main(["attach-results", str(folder), "--name", "wh_run", "--db", str(db)]) == 0
-    (folder / "part-00002.parquet").unlink()
+    (folder / "part-00003.parquet").unlink()  # the last 20 faces
     reader = warehouse.Reader(db)
     try:
         assert reader.query("results_list")["path"].tolist() == [str(folder)]
-        assert reader.query("results_status", view="results_wh_run")["rows"].sum() == 200
+        assert reader.query("results_status", view="results_wh_run")["rows"].sum() == 192
     finally:
         reader.close()
     assert "clashes" in _error(["attach-results", str(folder), "--name", "wh-run", "--db", str(db)], capsys)
 
 
 def test_pages_pick_an_attached_result_set(warehouse_run, monkeypatch, tmp_path):
-    db, out = warehouse_run
+    db, out, _ = warehouse_run
     copy = tmp_path / "faceemo.duckdb"
     shutil.copy(db, copy)  # this test moves a folder away: keep the module's warehouse as it is
     moved = tmp_path / "results"

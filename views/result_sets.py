@@ -10,12 +10,23 @@ import pandas as pd
 import streamlit as st
 
 from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS
-from faceemo.scale import result_set_problem
-from views.common import load, row_count
+from faceemo.scale import result_folder_stamp, result_set_problem
+from views.common import Version, load, per_version, read, row_count
 from views.landmarks_common import AXIS_X, AXIS_Y, SCALE_X, SCALE_Y, display, emotion_colour, face_lines
 
 WAREHOUSE = ""  # the option for the warehouse's own faces (a result set's name is never empty)
 ATTACH_COMMAND = "python -m pipelines attach-results DIR --name"
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _cached(at: Version, name: str, stamp: tuple[int, int], params: dict) -> pd.DataFrame:
+    return read(at, name, **params)
+
+
+def _load(row: pd.Series, name: str, **params: object) -> pd.DataFrame:
+    """A results_* named query on a result set, cached per warehouse version AND the folder's partition
+    files: partitions a running job adds show on the next rerun."""
+    return per_version(_cached, name, result_folder_stamp(row["path"]), params)
 
 
 def attached() -> pd.DataFrame:
@@ -52,7 +63,7 @@ def pick(key: str, warehouse_label: str) -> pd.Series | None:
 
 
 def _status_line(row: pd.Series) -> None:
-    status = load("results_status", view=row["view_name"]).set_index("status")
+    status = _load(row, "results_status", view=row["view_name"]).set_index("status")
     count = {s: int(status["inputs"].get(s, 0)) for s in ("ok", "no_face", "failed")}
     faces = int(status["rows"].get("ok", 0))
     cols = st.columns(4)
@@ -70,7 +81,7 @@ def _status_line(row: pd.Series) -> None:
 def show_balance(row: pd.Series, emotions: list[str]) -> None:
     """Class balance of a result set: faces per predicted emotion, counts and shares."""
     _status_line(row)
-    counts = load("results_balance", view=row["view_name"], label=row["name"], emotions=emotions)
+    counts = _load(row, "results_balance", view=row["view_name"], label=row["name"], emotions=emotions)
     if counts.empty:
         st.info("No face of this result set has a predicted emotion among the emotions chosen.")
         return
@@ -124,7 +135,7 @@ def _points(table: pd.DataFrame, by_emotion: bool) -> alt.Chart:
 def show_landmarks(row: pd.Series, emotions: list[str]) -> None:
     """Landmark statistics of a result set per predicted emotion, in the 96x96 frame of each face's crop."""
     _status_line(row)
-    stats = load("results_landmarks_stats", view=row["view_name"], emotions=emotions)
+    stats = _load(row, "results_landmarks_stats", view=row["view_name"], emotions=emotions)
     if stats.empty:
         st.info("No face of this result set has landmarks and a predicted emotion among those chosen.")
         return

@@ -527,6 +527,24 @@ def load_ray() -> Any:
     return ray
 
 
+def init_ray(address: str | None = None, num_cpus: int | None = None, tries: int = 3) -> None:
+    """ray.init, quiet; a local Ray (address None) gets `num_cpus` and no dashboard. A local start whose
+    node does not register within Ray's fixed 30 s (a machine overloaded by other work) is tried again."""
+    ray = load_ray()
+    options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+    if address is None:
+        options |= {"num_cpus": num_cpus, "include_dashboard": False}
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address=address, **options)
+            return
+        except Exception as exc:
+            if address is not None or "timed out during startup" not in str(exc) or attempt == tries:
+                raise
+            ray.shutdown()
+            print(f"ray: the local Ray was slow to start ({attempt}/{tries}); trying again", file=sys.stderr)
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None):
     """Join the Ray cluster at `address` (else $RAY_ADDRESS); without one, start a local Ray on this
@@ -536,12 +554,9 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
         yield ray
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
-    options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
-    if address is None:
-        options |= {"num_cpus": num_cpus, "include_dashboard": False}
     try:
-        ray.init(address=address, **options)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+        init_ray(address, num_cpus)
+    except Exception as exc:  # Ray raises all sorts here (ConnectionError, RuntimeError, plain Exception)
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise DataError(f"cannot start or reach {where}: {str(exc).splitlines()[0]}") from None
     try:

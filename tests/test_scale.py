@@ -39,7 +39,9 @@ def ray_local():
     """A real local Ray with 2 CPUs, shared by every test here."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    from faceemo.scale import init_ray
+
+    init_ray(num_cpus=2)  # ray.init(num_cpus=2), quiet, tried again on an overloaded machine
     yield ray
     ray.shutdown()
 

@@ -24,6 +24,7 @@ navigation = st.navigation(
         ],
         "Use": [
             st.Page("views/predict.py", title="Predict", icon=":material/photo_camera:"),
+            st.Page("views/video.py", title="Video", icon=":material/movie:"),
         ],
     }
 )

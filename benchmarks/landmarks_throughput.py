@@ -28,15 +28,15 @@ def main() -> int:
 
     import numpy as np
 
-    from faceemo import model_store, warehouse
+    from faceemo import model_store, store, warehouse
     from faceemo.errors import WarehouseError
     from faceemo.landmarks.framing import upscale_fer
 
     info = model_store.resolve_model(args.model, "landmarks")
     try:
         con = warehouse.connect_readonly(args.db)
-        rows = con.execute("SELECT pixels FROM images ORDER BY image_id LIMIT ?", [args.faces]).fetchall()
-        faces = np.stack([np.frombuffer(r[0], np.uint8).reshape(48, 48) for r in rows]) if rows else None
+        faces = store.first_faces(con, args.faces)
+        faces = faces if len(faces) else None
     except WarehouseError:
         faces = None
     if faces is None:

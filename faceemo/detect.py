@@ -5,7 +5,7 @@ nothing to download at run time, a well-kept package, fast on a CPU. The frontal
 false positives than `default` on FER faces) runs first; when it finds nothing, the profile cascade (and
 its mirror image, since it only knows faces turned one way) looks for faces seen from the side.
 Overlapping boxes are merged by non-maximum suppression, frontal boxes winning. (OpenCV 5 dropped the
-cascades; YuNet needs an ONNX file no package here ships; mediapipe 1.2 ships no models.)
+cascades.) This is the `haar` detector of faceemo.detectors, where YuNet is the default.
 
 Framing: FER-2013 faces are tight square crops. Measured on 400 FER-2013 test faces pasted on a larger
 canvas, the alt2 box is 0.95 of the FER frame's side (median) with the same centre, so a Haar box is
@@ -44,22 +44,42 @@ class Box(NamedTuple):
 
 @dataclass(frozen=True)
 class CropFrame:
-    """The square of the original image a face crop was taken from (it may reach past the borders)."""
+    """The square of the original image a face crop was taken from (it may reach past the borders).
+
+    `angle` (degrees) turns the square about its centre: the crop is the image turned counter-clockwise
+    (as seen on screen) by `angle`, so a face whose eye line descends by `angle` to the right comes out
+    level (faceemo.align). 0 is the plain axis-aligned square.
+    """
 
     x0: int
     y0: int
     side: int
+    angle: float = 0.0
+
+    def _rotation(self) -> np.ndarray:
+        """Crop directions -> image directions (y down): clockwise on screen by `angle`."""
+        t = np.deg2rad(self.angle)
+        return np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+
+    def _centre(self) -> np.ndarray:
+        return np.array([self.x0, self.y0]) + self.side / 2 - 0.5  # in pixel-index coordinates
 
     def to_image(self, points: np.ndarray, size: int) -> np.ndarray:
         """Map (..., 2) x,y points of a `size`x`size` crop back to original image pixels."""
         scale = self.side / size
-        # pixel centres: crop pixel p covers original [x0 + p*scale, x0 + (p+1)*scale)
-        return (np.asarray(points, dtype=np.float64) + 0.5) * scale - 0.5 + np.array([self.x0, self.y0])
+        # pixel centres: crop pixel p covers original [x0 + p*scale, x0 + (p+1)*scale) before turning
+        offsets = (np.asarray(points, dtype=np.float64) + 0.5) * scale - self.side / 2
+        if self.angle:
+            offsets = offsets @ self._rotation().T
+        return offsets + self._centre()
 
     def to_crop(self, points: np.ndarray, size: int) -> np.ndarray:
         """The inverse of to_image: original image pixels to a `size`x`size` crop's pixels."""
         scale = self.side / size
-        return (np.asarray(points, dtype=np.float64) - np.array([self.x0, self.y0]) + 0.5) / scale - 0.5
+        offsets = np.asarray(points, dtype=np.float64) - self._centre()
+        if self.angle:
+            offsets = offsets @ self._rotation()  # the inverse of a rotation is its transpose
+        return (offsets + self.side / 2) / scale - 0.5
 
 
 @functools.lru_cache(maxsize=4)
@@ -147,12 +167,18 @@ def non_max_suppression(
     return kept
 
 
-def fer_frame(box: Box) -> CropFrame:
-    """The FER-2013-like square around a Haar box: enlarged by FER_SCALE, same centre (+FER_SHIFT_Y)."""
-    side = max(box.w, box.h) * FER_SCALE
-    cx = box.x + box.w / 2
-    cy = box.y + box.h / 2 + FER_SHIFT_Y * box.h
-    return CropFrame(round(cx - side / 2), round(cy - side / 2), max(1, round(side)))
+def fer_frame(
+    box: Box, scale: float = FER_SCALE, shift_y: float = FER_SHIFT_Y, angle: float = 0.0
+) -> CropFrame:
+    """The FER-2013-like square around a detector's box: enlarged by `scale`, same centre moved down by
+    `shift_y` of the box height (defaults: the Haar calibration; other detectors pass their own, see
+    faceemo.detectors), turned by `angle` degrees (CropFrame.angle) about the box centre."""
+    side = max(box.w, box.h) * scale
+    t = np.deg2rad(angle)
+    down = shift_y * box.h  # "down" in the face's own frame: turned with it
+    cx = box.x + box.w / 2 - np.sin(t) * down
+    cy = box.y + box.h / 2 + np.cos(t) * down
+    return CropFrame(round(cx - side / 2), round(cy - side / 2), max(1, round(side)), float(angle))
 
 
 def whole_image_frame(width: int, height: int) -> CropFrame:
@@ -163,6 +189,8 @@ def whole_image_frame(width: int, height: int) -> CropFrame:
 
 def crop(gray: np.ndarray, frame: CropFrame, size: int) -> np.ndarray:
     """The `size`x`size` uint8 crop of `frame`; parts past the border repeat the edge pixels."""
+    if frame.angle:
+        return _turned_crop(gray, frame, size)
     import cv2
 
     height, width = gray.shape[:2]
@@ -177,3 +205,24 @@ def crop(gray: np.ndarray, frame: CropFrame, size: int) -> np.ndarray:
         patch = cv2.copyMakeBorder(patch, *pads, cv2.BORDER_REPLICATE)
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     return cv2.resize(np.ascontiguousarray(patch), (size, size), interpolation=interpolation)
+
+
+def _turned_crop(gray: np.ndarray, frame: CropFrame, size: int) -> np.ndarray:
+    """crop() of a turned frame: the axis-aligned square that holds the turned one is cut and shrunk
+    first (area averaging, as for a level crop), then turned and cut to `size` in one resample."""
+    import cv2
+
+    outer_side = int(np.ceil(frame.side * 1.5)) + 2  # holds the square turned by any angle (sqrt 2)
+    cx, cy = frame.x0 + frame.side / 2, frame.y0 + frame.side / 2
+    outer = CropFrame(round(cx - outer_side / 2), round(cy - outer_side / 2), outer_side)
+    shrink = min(1.0, 2 * size / frame.side)  # keep twice the output resolution for the turn
+    patch_side = max(size, round(outer_side * shrink))
+    patch = crop(gray, outer, patch_side)
+    k = patch_side / outer_side  # patch pixels per image pixel
+    # the frame's centre in patch pixel-index coordinates
+    centre = ((cx - outer.x0) * k - 0.5, (cy - outer.y0) * k - 0.5)
+    matrix = cv2.getRotationMatrix2D(centre, frame.angle, size / (frame.side * k))
+    matrix[:, 2] += np.array([(size - 1) / 2, (size - 1) / 2]) - np.array(centre)
+    return cv2.warpAffine(
+        patch, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )

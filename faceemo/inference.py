@@ -3,6 +3,8 @@
 The Predict page, the `predict` command and the tests all call `analyze` (one photo) or
 `prepare` + `predict_faces` (many photos, the crops of all of them classified in batches).
 Models come from `faceemo.model_store` (production unless named) and are loaded once per process.
+Faces are found by a registered detector (faceemo.detectors: YuNet by default, `haar` on request) and,
+with `align` (the default), levelled on their eye line (faceemo.align) before the FER-2013-style crop.
 Model I/O contract: emotion (N,48,48,1) float32 0..255 -> (N,7) softmax in FER order; landmarks
 (N,96,96,1) float32 0..255 -> (N,30) x,y per KEYPOINTS in the 96x96 crop.
 """
@@ -16,13 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from faceemo import detect, images
+from faceemo import align as alignment
+from faceemo import detect, detectors, images
 from faceemo.errors import ModelError
 from faceemo.keypoints import COLUMNS, FRAME_SIZE, KEYPOINTS
 from faceemo.labels import EMOTIONS
 from faceemo.model_store import ModelInfo, load_keras_model, resolve_model
 
 EMOTION_SIZE = 48
+ALIGN_DEFAULT = True  # level faces on their eye line (benchmarks/detect_eval.py measures the gain)
 LANDMARK_SIZE = FRAME_SIZE
 TRAIN_COMMAND = {
     "emotion": "python -m pipelines train-emotion",
@@ -40,6 +44,7 @@ class Timings:
 
     decode: float = 0.0
     detect: float = 0.0  # detection and cropping
+    align: float = 0.0  # the landmark pass that finds the eye line, and the re-crop
     classify: float = 0.0
     landmarks: float = 0.0
     images: int = 0
@@ -47,7 +52,7 @@ class Timings:
 
     @property
     def total(self) -> float:
-        return self.decode + self.detect + self.classify + self.landmarks
+        return self.decode + self.detect + self.align + self.classify + self.landmarks
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ class Face:
     crop48: np.ndarray  # (48, 48) uint8, the emotion model's input
     crop96: np.ndarray  # (96, 96) uint8, the landmark model's input
     whole_image: bool = False
+    score: float | None = None  # the detector's confidence (None for a whole image)
 
 
 @dataclass
@@ -129,6 +135,7 @@ class PreparedImage:
 
     image: images.DecodedImage
     faces: list[Face]
+    align: bool = False  # level the detected faces on their eye line in predict_faces
 
 
 @dataclass
@@ -146,6 +153,12 @@ class FaceResult:
     landmarks_96: np.ndarray | None  # (15, 2) x,y in the 96x96 crop; None without a landmark model
     emotion_model: str | None = None
     landmark_model: str | None = None
+    score: float | None = None  # the detector's confidence
+
+    @property
+    def angle(self) -> float:
+        """Degrees the crop was turned to level the eyes (0: as detected)."""
+        return self.frame.angle
 
     @property
     def emotion(self) -> str | None:
@@ -199,35 +212,47 @@ def prepare(
     whole_image: bool = False,
     whole_image_if_no_face: bool = False,
     timings: Timings | None = None,
+    detector: str | None = None,
+    align: bool = ALIGN_DEFAULT,
+    detections: Sequence[detectors.Detection] | None = None,
     **detect_options: Any,
 ) -> PreparedImage:
     """Decode a photo and crop its faces (raises images.ImageError on a bad input).
 
     `whole_image` skips detection (an already-cropped face, e.g. a FER-2013 image);
     `whole_image_if_no_face` falls back to the whole image when the detector finds nothing.
+    `detector` names a faceemo.detectors detector (default: YuNet where installed, else Haar);
+    `detect_options` go to it. `align` levels each detected face on its eye line (in predict_faces,
+    which has the landmark model); a face found by a turned pass starts turned by that angle.
+    `detections` (from `detector`, on this image) skips the detector: faces found once, cropped twice.
     """
     started = time.perf_counter()
     decoded = images.decode_image(source, name)
     decoded_at = time.perf_counter()
     gray = decoded.gray
-    frames: list[tuple[detect.Box, detect.CropFrame, bool]] = []
+    frames: list[tuple[detect.Box, detect.CropFrame, bool, float | None]] = []
     if not whole_image:
-        frames = [(box, detect.fer_frame(box), False) for box in detect.detect_faces(gray, **detect_options)]
+        found = detectors.get(detector)
+        frames = [
+            (d.box, found.fer_frame(d, None if align else 0.0), False, d.score)
+            for d in (found.run(gray, **detect_options) if detections is None else detections)
+        ]
     if not frames and (whole_image or whole_image_if_no_face):
         box = detect.Box(0, 0, decoded.width, decoded.height)
-        frames = [(box, detect.whole_image_frame(decoded.width, decoded.height), True)]
+        frames = [(box, detect.whole_image_frame(decoded.width, decoded.height), True, None)]
     faces = [
         Face(
-            box, frame, detect.crop(gray, frame, EMOTION_SIZE), detect.crop(gray, frame, LANDMARK_SIZE), whole
+            box, frame, detect.crop(gray, frame, EMOTION_SIZE), detect.crop(gray, frame, LANDMARK_SIZE),
+            whole, score,
         )
-        for box, frame, whole in frames
+        for box, frame, whole, score in frames
     ]
     if timings is not None:
         timings.decode += decoded_at - started
         timings.detect += time.perf_counter() - decoded_at
         timings.images += 1
         timings.faces += len(faces)
-    return PreparedImage(decoded, faces)
+    return PreparedImage(decoded, faces, align=align and not whole_image)
 
 
 def _predict(model: Any, crops: np.ndarray, batch_size: int) -> np.ndarray:
@@ -246,6 +271,8 @@ def predict_faces(
     timings: Timings | None = None,
 ) -> list[list[FaceResult]]:
     """Run the models over the faces of several photos at once; one list of results per photo."""
+    if models.landmarks is not None:
+        _align(prepared, models.landmarks, batch_size, timings)
     faces = [face for item in prepared for face in item.faces]
     probabilities = points = None
     if faces and models.emotion is not None:
@@ -286,11 +313,34 @@ def predict_faces(
                     landmarks_96=None if points is None else points[k],
                     emotion_model=models.emotion.model_id if models.emotion else None,
                     landmark_model=models.landmarks.model_id if models.landmarks else None,
+                    score=face.score,
                 )
             )
             k += 1
         results.append(per_image)
     return results
+
+
+def _align(
+    prepared: Sequence[PreparedImage], landmarks: ModelInfo, batch_size: int, timings: Timings | None
+) -> None:
+    """Level the detected faces of the items prepared with `align` (faceemo.align), in place: one
+    landmark pass over their crops finds the eyes, then both crops are cut again from the turned frame."""
+    todo = [(item, face) for item in prepared if item.align for face in item.faces if not face.whole_image]
+    if not todo:
+        return
+    started = time.perf_counter()
+    raw = _predict(load_keras_model(landmarks), np.stack([face.crop96 for _, face in todo]), batch_size)
+    points = raw.reshape(len(todo), len(KEYPOINTS), 2)
+    for (item, face), face_points in zip(todo, points, strict=True):
+        frame = alignment.levelled_from_crop(face.frame, face_points, LANDMARK_SIZE)
+        if frame != face.frame:
+            gray = item.image.gray
+            face.frame = frame
+            face.crop48 = detect.crop(gray, frame, EMOTION_SIZE)
+            face.crop96 = detect.crop(gray, frame, LANDMARK_SIZE)
+    if timings is not None:
+        timings.align += time.perf_counter() - started
 
 
 def analyze(
@@ -303,6 +353,8 @@ def analyze(
     name: str | None = None,
     models: Models | None = None,
     timings: Timings | None = None,
+    detector: str | None = None,
+    align: bool = ALIGN_DEFAULT,
     **detect_options: Any,
 ) -> list[FaceResult]:
     """Every face in one photo (a path, bytes, a file object, a PIL image or an array), left to right.
@@ -313,7 +365,7 @@ def analyze(
     models = models or load_models(emotion_model, landmark_model)
     prepared = prepare(
         image, name, whole_image=whole_image, whole_image_if_no_face=whole_image_if_no_face,
-        timings=timings, **detect_options,
+        timings=timings, detector=detector, align=align, **detect_options,
     )
     return predict_faces([prepared], models, timings=timings)[0]
 

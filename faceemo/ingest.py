@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from faceemo import quality, warehouse
+from faceemo import quality, store, warehouse
 from faceemo.errors import DataError
 from faceemo.labels import EMOTIONS, USAGES
 from faceemo.paths import resolve_db
-from faceemo.readers import READER_VERSION, Face, Skipped, Source, open_source
+from faceemo.readers import READER_VERSION, FaceRecord, Skipped, Source, open_source
 
 DEFAULT_DATASET = "fer2013"
 BATCH_SIZE = 2048
@@ -61,9 +61,7 @@ def _current_ingest(db: Path, dataset: str) -> dict | None:
         return None
     con = warehouse.connect_readonly(db)
     try:
-        if not warehouse.has_table(con, "ingests"):
-            return None
-        df = warehouse.query(con, "overview_latest_ingest", dataset=dataset)
+        df = store.latest_ingest(con, dataset)
     finally:
         con.close()
     if df.empty:
@@ -75,7 +73,7 @@ def _current_ingest(db: Path, dataset: str) -> dict | None:
 
 
 def _counts(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
-    df = warehouse.query(con, "overview_counts", dataset=dataset)
+    df = store.image_counts(con, dataset)
     table = df.pivot_table(index="usage", columns="emotion", values="images", aggfunc="sum", fill_value=0)
     table = table.reindex(index=[u for u in USAGES if u in table.index] + [u for u in table.index
                                                                           if u not in USAGES],
@@ -85,7 +83,7 @@ def _counts(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     return table.astype(int)
 
 
-def _batch_table(faces: list[Face], ids: list[int], dataset: str, ingest_id: int) -> pa.Table:
+def _batch_table(faces: list[FaceRecord], ids: list[int], dataset: str, ingest_id: int) -> pa.Table:
     stack = np.stack([f.pixels for f in faces])
     mean, std, blank = quality.image_stats(stack)
     return pa.table({
@@ -106,30 +104,6 @@ def _batch_table(faces: list[Face], ids: list[int], dataset: str, ingest_id: int
         "is_blank": pa.array(blank, pa.bool_()),
         "ingest_id": pa.array([ingest_id] * len(faces), pa.int32()),
     })
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
-    con.register("_ingest_batch", table)
-    try:
-        con.execute("INSERT INTO images SELECT * FROM _ingest_batch")
-    finally:
-        con.unregister("_ingest_batch")
-
-
-def _drop_dangling(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Delete rows of other tables whose image_id no longer exists (faces gone or changed)."""
-    tables = [row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.columns "
-        "WHERE column_name = 'image_id' AND table_name <> 'images' AND table_schema = 'main'"
-    ).fetchall()]
-    dropped = {}
-    for table in tables:
-        n = con.execute(
-            f'DELETE FROM "{table}" WHERE image_id NOT IN (SELECT image_id FROM images)'
-        ).fetchone()[0]
-        if n:
-            dropped[table] = int(n)
-    return dropped
 
 
 def ingest(
@@ -154,6 +128,7 @@ def ingest(
             not force and current is not None and current["source_sha256"] == sha
             and current["reader_version"] == READER_VERSION and current["rows_now"] == current["n_images"]
         ):
+            warehouse.migrate(db)  # a warehouse made by an older version gets the newer views
             con = warehouse.connect_readonly(db)
             try:
                 counts = _counts(con, dataset)
@@ -174,72 +149,70 @@ def _write(
     started: float, started_at: datetime,
 ) -> IngestResult:
     with warehouse.writing(db) as con:
-        ingest_id = int(con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()[0])
+        ingest_id = store.next_ingest_id(con)
         # Unchanged faces keep their id; new ones get ids above every id ever used in this warehouse.
-        old_ids = {
-            (s, e, f, h): i for i, s, e, f, h in con.execute(
-                "SELECT image_id, split, emotion, file_name, sha256 FROM images WHERE dataset = ?", [dataset]
-            ).fetchall()
-        }
-        next_id = int(con.execute("SELECT coalesce(max(image_id), -1) + 1 FROM images").fetchone()[0])
-        # File size: delete and checkpoint first so the old rows' blocks are free for the new ones
-        # (a forced re-ingest otherwise doubles the file), then append in one transaction (many small
-        # autocommitted appends left the file ~65% larger). Atomicity comes from the private copy.
-        con.execute("DELETE FROM images WHERE dataset = ?", [dataset])
-        con.execute("CHECKPOINT")
-        con.execute("BEGIN TRANSACTION")
-
-        items: Iterable = iter(source)
-        if progress is not None:
-            items = progress(items, source.expected())
-        skipped: list[Skipped] = []
-        batch: list[Face] = []
-        ids: list[int] = []
-        n_images = n_converted = 0
-
-        def flush() -> None:
-            if batch:
-                _insert(con, _batch_table(batch, ids, dataset, ingest_id))
-                batch.clear()
-                ids.clear()
-
-        for item in items:
-            if isinstance(item, Skipped):
-                skipped.append(item)
-                continue
-            key = (item.split, item.emotion, item.file_name, item.sha256)
-            if key in old_ids:
-                ids.append(old_ids.pop(key))
-            else:
-                ids.append(next_id)
-                next_id += 1
-            batch.append(item)
-            n_images += 1
-            n_converted += item.converted
-            if len(batch) >= batch_size:
-                flush()
-        flush()
-        if n_images == 0:  # readers raise first; this guards a reader that yields nothing at all
-            raise DataError(f"no readable image in {source.path}")
-        dropped = _drop_dangling(con)
-        con.execute(
-            "INSERT INTO ingests (ingest_id, dataset, source_path, source_sha256, source_bytes, layout, "
-            "started_at, finished_at, n_images, n_skipped, skipped, source_kind, reader_version, "
-            "n_converted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                ingest_id, dataset, str(source.path), sha, source.size_bytes(), source.layout, started_at,
-                datetime.now(),  # not SQL now(): that is the transaction's start
-                n_images, len(skipped), json.dumps([{"file": s.file, "reason": s.reason} for s in skipped]),
-                source.kind, READER_VERSION, n_converted,
-            ],
-        )
-        con.execute("COMMIT")
+        old_ids = store.image_ids_by_key(con, dataset)
+        next_id = store.next_image_id(con)
+        with store.replacing_images(con, dataset):
+            n_images, n_converted, skipped, dropped = _append_faces(
+                con, source, dataset, ingest_id, old_ids, next_id, progress, batch_size
+            )
+            store.write_ingest(con, {
+                "ingest_id": ingest_id, "dataset": dataset, "source_path": str(source.path),
+                "source_sha256": sha, "source_bytes": source.size_bytes(), "layout": source.layout,
+                "started_at": started_at,
+                "finished_at": datetime.now(),  # not SQL now(): that is the transaction's start
+                "n_images": n_images, "n_skipped": len(skipped),
+                "skipped": json.dumps([{"file": s.file, "reason": s.reason} for s in skipped]),
+                "source_kind": source.kind, "reader_version": READER_VERSION, "n_converted": n_converted,
+            })
         counts = _counts(con, dataset)
     return IngestResult(
         "ingested", dataset, source.path, sha, source.layout, source.kind, n_images, counts,
         skipped=skipped, n_converted=n_converted, dropped=dropped,
         seconds=time.perf_counter() - started, ingest_id=ingest_id, db=db,
     )
+
+
+def _append_faces(
+    con: duckdb.DuckDBPyConnection, source: Source, dataset: str, ingest_id: int,
+    old_ids: dict, next_id: int, progress: Callable[[Iterable, int | None], Iterable] | None,
+    batch_size: int,
+) -> tuple[int, int, list[Skipped], dict[str, int]]:
+    """Append the source's faces in batches; (faces, converted, skipped, dependent rows dropped)."""
+    items: Iterable = iter(source)
+    if progress is not None:
+        items = progress(items, source.expected())
+    skipped: list[Skipped] = []
+    batch: list[FaceRecord] = []
+    ids: list[int] = []
+    n_images = n_converted = 0
+
+    def flush() -> None:
+        if batch:
+            store.append_images(con, _batch_table(batch, ids, dataset, ingest_id))
+            batch.clear()
+            ids.clear()
+
+    for item in items:
+        if isinstance(item, Skipped):
+            skipped.append(item)
+            continue
+        key = (item.split, item.emotion, item.file_name, item.sha256)
+        if key in old_ids:
+            ids.append(old_ids.pop(key))
+        else:
+            ids.append(next_id)
+            next_id += 1
+        batch.append(item)
+        n_images += 1
+        n_converted += item.converted
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if n_images == 0:  # readers raise first; this guards a reader that yields nothing at all
+        raise DataError(f"no readable image in {source.path}")
+    return n_images, n_converted, skipped, store.drop_dangling(con)
 
 
 def json_skipped(text: str | None) -> list[Skipped]:

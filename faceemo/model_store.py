@@ -1,24 +1,30 @@
-"""Committed models: `models/<model_id>.keras` + `<model_id>.json` (metadata) + `<model_id>.md` (card).
+"""The model registry of every task: `models/<model_id>.keras` + `<model_id>.json` (metadata, the
+"sidecar") + `<model_id>.md` (card), written together by `write_model_files`, found by `list_models` /
+`resolve_model`, loaded by `load_keras_model`, registered in the warehouse by `register_model`.
 
-`models/production.json` names the production model of each task ({"emotion": id, "landmarks": id}).
-Steps that need a model take `--model NAME` and otherwise use the production one; they register a
-committed model in the warehouse when it is missing there.
+`models/production.json` names the production model of each task ({"emotion": id, "landmarks": id});
+`production_choice` is its one reader and `set_production` its one writer. Steps that need a model take
+`--model NAME` and otherwise use the production one; they register a committed model in the warehouse
+when it is missing there. Importable without DuckDB or pandas (the GPU machine's training step uses it).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from faceemo.errors import ModelError
+from faceemo.files import atomic_save, atomic_write_json, atomic_write_text
+from faceemo.files import file_sha256 as sha256_of  # the name pipelines and other branches call
 from faceemo.paths import REPO_ROOT
 from faceemo.paths import models_dir as default_models_dir
+
+if TYPE_CHECKING:
+    import duckdb
 
 TASKS = ("emotion", "landmarks")
 
@@ -79,8 +85,7 @@ def resolve_model(name: str | None, task: str, models_dir: Path | None = None) -
     if task not in TASKS:
         raise ModelError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if name is None:
-        production = models_dir / "production.json"
-        chosen = json.loads(production.read_text()).get(task) if production.exists() else None
+        chosen = production_choice(task, models_dir)
         if chosen is None:
             raise ModelError(
                 f"no production {task} model in {models_dir}: train one with "
@@ -128,38 +133,55 @@ def load_keras_model(info: ModelInfo):
     return _load(str(info.path), info.path.stat().st_mtime_ns)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def production_choice(task: str, models_dir: Path | None = None) -> str | None:
+    """The model id production.json names for `task`, or None."""
+    pointer = (models_dir or default_models_dir()) / "production.json"
+    return json.loads(pointer.read_text()).get(task) if pointer.exists() else None
+
+
+def set_production(task: str, model_id: str, models_dir: Path | None = None) -> None:
+    """Point production.json's `task` at `model_id`, keeping the other tasks' entries."""
+    pointer = (models_dir or default_models_dir()) / "production.json"
+    current = json.loads(pointer.read_text()) if pointer.exists() else {}
+    current[task] = model_id
+    atomic_write_text(pointer, json.dumps(current, indent=2, sort_keys=True) + "\n")
+
+
+def write_model_files(
+    out_dir: Path, model_id: str, model: Any, meta: dict[str, Any], card: Callable[[dict[str, Any]], str],
+    indent: int = 1,
+) -> Path:
+    """Save `model` as <out_dir>/<model_id>.keras, then its sidecar (`meta` plus file_bytes) and its card
+    (`card(meta)`); each file replaces the old one only once complete. Returns the .keras path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras_path = atomic_save(out_dir / f"{model_id}.keras", model.save)
+    meta["file_bytes"] = keras_path.stat().st_size
+    atomic_write_json(out_dir / f"{model_id}.json", meta, indent=indent)
+    atomic_write_text(out_dir / f"{model_id}.md", card(meta))
+    return keras_path
 
 
 def register_model(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
     """Insert or refresh the `models` row of a committed model."""
+    from faceemo import store  # DuckDB only where a warehouse is written
     meta = info.meta
     card = info.card_path.read_text() if info.card_path.exists() else None
     try:
         rel_file = str(info.path.resolve().relative_to(REPO_ROOT))
     except ValueError:
         rel_file = str(info.path)
-    con.execute("DELETE FROM models WHERE model_id = ?", [info.model_id])
-    con.execute(
-        """INSERT INTO models (model_id, task, architecture, params, file, file_bytes, sha256, input_size,
-               backend, device, trained_on, selected_on, epochs, train_seconds, card, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?::TIMESTAMP, now()))""",
-        [
-            info.model_id, info.task, info.architecture, info.params, rel_file, info.file_bytes,
-            sha256_of(info.path), info.input_size, meta.get("backend"), meta.get("device"),
-            meta.get("trained_on"), meta.get("selected_on"), meta.get("epochs"),
-            meta.get("train_seconds"), card, meta.get("created_at"),
-        ],
-    )
+    store.write_model(con, {
+        "model_id": info.model_id, "task": info.task, "architecture": info.architecture,
+        "params": info.params, "file": rel_file, "file_bytes": info.file_bytes,
+        "sha256": sha256_of(info.path), "input_size": info.input_size, "card": card,
+        **{key: meta.get(key) for key in (
+            "backend", "device", "trained_on", "selected_on", "epochs", "train_seconds", "created_at"
+        )},
+    })
 
 
 def ensure_registered(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
     """Register `info` unless the warehouse already has this exact file."""
-    row = con.execute("SELECT sha256 FROM models WHERE model_id = ?", [info.model_id]).fetchone()
-    if row is None or row[0] != sha256_of(info.path):
+    from faceemo import store
+    if store.model_sha256(con, info.model_id) != sha256_of(info.path):
         register_model(con, info)

@@ -1,6 +1,6 @@
 """Readers for FER-2013-style data: Kaggle image folders (a zip or an extracted folder) and fer2013.csv.
 
-Every reader yields the same thing: a `Face` per readable image (48x48 8-bit grayscale pixels plus
+Every reader yields the same thing: a `FaceRecord` per readable image (48x48 8-bit grayscale pixels plus
 where it came from) and a `Skipped` per file it could not use, streaming (a zip is never extracted).
 
 Accepted inputs (`open_source(path)`):
@@ -41,9 +41,10 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from faceemo.errors import DataError
+from faceemo.files import file_sha256
 from faceemo.labels import EMOTIONS, LABEL_OF, USAGES, emotion_of
+from faceemo.pixels import FACE_SIZE
 
-FACE_SIZE = 48
 # Bump when the reader changes what it stores for the same source (the ingest step then re-ingests).
 READER_VERSION = 1
 
@@ -56,7 +57,7 @@ _IGNORED_TOP = {"__macosx"}
 
 
 @dataclass(frozen=True)
-class Face:
+class FaceRecord:
     """One readable face: 48x48 uint8 pixels and where it came from."""
 
     split: str  # folder split: train | valid | test
@@ -84,12 +85,7 @@ class Skipped:
     reason: str
 
 
-Item = Face | Skipped
-
-
-def pixels_to_array(blob: bytes | bytearray | memoryview) -> np.ndarray:
-    """The warehouse's `pixels` BLOB as a (48, 48) uint8 array."""
-    return np.frombuffer(bytes(blob), dtype=np.uint8).reshape(FACE_SIZE, FACE_SIZE)
+Item = FaceRecord | Skipped
 
 
 def to_face(image: Image.Image) -> np.ndarray:
@@ -102,7 +98,7 @@ def to_face(image: Image.Image) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8).copy()
 
 
-def decode_image(data: bytes) -> tuple[np.ndarray, int, int]:
+def face_from_image_bytes(data: bytes) -> tuple[np.ndarray, int, int]:
     """Decode image bytes to a 48x48 gray face; returns (pixels, source width, source height).
 
     Raises ValueError with a short reason when the bytes are not a readable image.
@@ -122,7 +118,7 @@ def decode_image(data: bytes) -> tuple[np.ndarray, int, int]:
 
 
 class Source:
-    """An opened data source. Iterate it for `Face` / `Skipped` items."""
+    """An opened data source. Iterate it for `FaceRecord` / `Skipped` items."""
 
     layout: str = ""  # 'image-folders' | 'csv'
     kind: str = ""  # 'zip' | 'folder' | 'file'
@@ -152,14 +148,6 @@ class Source:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -279,7 +267,7 @@ class _ImageFolders(Source):
             seen[key] = entry.rel
             try:
                 data = self._read(entry)
-                pixels, width, height = decode_image(data)
+                pixels, width, height = face_from_image_bytes(data)
             except OSError as exc:
                 problem = Skipped(entry.rel, f"cannot read the file ({exc.strerror or exc})")
             except ValueError as exc:
@@ -291,7 +279,7 @@ class _ImageFolders(Source):
                 yield problem
                 continue
             n_faces += 1
-            yield Face(
+            yield FaceRecord(
                 split=split, usage=_usage_of(file_name, split), emotion=emotion, label=LABEL_OF[emotion],
                 file_name=file_name, source_file=entry.rel, sha256=hashlib.sha256(data).hexdigest(),
                 pixels=pixels, source_width=width, source_height=height,
@@ -389,7 +377,7 @@ class CsvSource(Source):
                 for row_no, row in enumerate(reader):
                     n_rows += 1
                     item = self._row(row_no, row, col_e, col_p, col_u)
-                    n_faces += isinstance(item, Face)
+                    n_faces += isinstance(item, FaceRecord)
                     yield item
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise DataError(f"{self.path}: {self.name} is not a readable CSV text file ({exc})") from exc
@@ -418,7 +406,7 @@ class CsvSource(Source):
         if values.min() < 0 or values.max() > 255:
             return Skipped(where, "pixel values outside 0..255")
         pixels = values.astype(np.uint8).reshape(FACE_SIZE, FACE_SIZE)
-        return Face(
+        return FaceRecord(
             split=USAGE_SPLIT[usage], usage=usage, emotion=emotion, label=label,
             file_name=f"{usage}_row{row_no}", source_file=where,
             sha256=hashlib.sha256(pixels.tobytes()).hexdigest(), pixels=pixels,

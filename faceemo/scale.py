@@ -64,13 +64,15 @@ RESULT_SCHEMA = pa.schema(
         ("reason", pa.string()),  # why it failed or found no face; null when ok
         ("image_id", pa.int64()),  # the warehouse's image_id when the input is a warehouse face
         ("box_x", pa.int32()), ("box_y", pa.int32()), ("box_w", pa.int32()), ("box_h", pa.int32()),
-        # the square the model crops were cut from (landmarks in its 96x96 frame: see docs/scale.md)
+        # the square the model crops were cut from, turned by crop_angle degrees when aligned
         ("crop_x", pa.int32()), ("crop_y", pa.int32()), ("crop_side", pa.int32()),
+        ("crop_angle", pa.float64()),
         ("whole_image", pa.bool_()),
         *[(name, pa.float64()) for name in EMOTIONS],
         ("emotion", pa.string()),
         ("confidence", pa.float64()),
         *[(name, pa.float64()) for name in COLUMNS],  # pixels of the original image, 2 decimals
+        *[(f"frame_{name}", pa.float64()) for name in COLUMNS],  # the same in the crop's 96x96 frame
         ("emotion_model", pa.string()),
         ("landmark_model", pa.string()),
     ]
@@ -275,12 +277,14 @@ class FaceWorker:
         *,
         whole_image: bool = False,
         whole_image_fallback: bool = False,
+        detector: str | None = None,
+        align: bool = True,
         model_batch: int = 64,
         threads: int = 1,
     ) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         _set_threads(threads)
-        from faceemo import detect, model_store
+        from faceemo import detectors, model_store
         from faceemo.inference import Models
 
         self._dir = tempfile.mkdtemp(prefix="faceemo-models-")
@@ -302,8 +306,10 @@ class FaceWorker:
         self.whole_image = whole_image
         self.whole_image_fallback = whole_image_fallback
         self.model_batch = model_batch
-        if not whole_image:
-            detect._cascade(detect.FRONTAL_CASCADE)  # the detector, loaded once too
+        self.detector = detector
+        self.align = align
+        if not whole_image:  # the detector, loaded once too
+            detectors.get(detector).run(np.zeros((64, 64), np.uint8))
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         return pa.Table.from_pylist(self.rows(batch), schema=RESULT_SCHEMA)
@@ -321,7 +327,8 @@ class FaceWorker:
             try:
                 item = prepare(
                     self._payload(data, i), source, whole_image=self.whole_image,
-                    whole_image_if_no_face=self.whole_image_fallback,
+                    whole_image_if_no_face=self.whole_image_fallback, detector=self.detector,
+                    align=self.align,
                 )
             except FaceemoError as exc:
                 outcome.append(str(exc).removeprefix(f"{source}: "))
@@ -368,7 +375,11 @@ def _face_row(result: Any, source: str, image_id: int | None, faces: int) -> dic
     row.update(
         source=source, image_id=image_id, faces=faces, status="ok", reason=None,
         crop_x=result.frame.x0, crop_y=result.frame.y0, crop_side=result.frame.side,
+        crop_angle=float(getattr(result.frame, "angle", 0.0)),
     )
+    if result.landmarks_96 is not None:
+        flat = np.asarray(result.landmarks_96, np.float64).reshape(-1)
+        row.update({f"frame_{name}": float(v) for name, v in zip(COLUMNS, flat, strict=True)})
     return row
 
 
@@ -390,6 +401,8 @@ class JobOptions:
     out: Path
     whole_image: bool = False
     whole_image_fallback: bool = False
+    detector: str | None = None  # a faceemo.detectors name; None: the default one
+    align: bool = True
     batch_size: int = 64
     concurrency: int | None = None  # model workers; None: as many as the cluster has CPUs for
     cpus_per_worker: float = 1.0
@@ -455,6 +468,8 @@ def _job_record(inputs: Inputs, options: JobOptions, payloads: dict[str, ModelPa
         "partitions": -(-n // options.partition_size),
         "whole_image": options.whole_image or inputs.kind == "warehouse",
         "whole_image_fallback": options.whole_image_fallback,
+        "detector": options.detector,
+        "align": options.align,
         "models": {
             task: None if p is None else {"model_id": p.model_id, "sha256": p.sha256}
             for task, p in payloads.items()
@@ -497,9 +512,9 @@ def _prepare_out(out: Path, record: dict, overwrite: bool) -> set[int]:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    from faceemo.files import atomic_write_json
+
+    atomic_write_json(path, data)
 
 
 def _write_partition(out: Path, index: int, tables: list[pa.Table]) -> None:
@@ -508,13 +523,9 @@ def _write_partition(out: Path, index: int, tables: list[pa.Table]) -> None:
 
     table = pa.concat_tables(tables).cast(RESULT_SCHEMA)
     table = table.sort_by([("source", "ascending"), ("face", "ascending")])
-    final = partition_path(out, index)
-    tmp = out / f".{final.name}.tmp-{os.getpid()}"
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from faceemo.files import atomic_save
+
+    atomic_save(partition_path(out, index), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def load_ray() -> Any:
@@ -647,6 +658,8 @@ def _stream(inputs, models, payloads, options, out, pending, size, summary, prog
                 fn_constructor_kwargs={
                     "whole_image": options.whole_image or inputs.kind == "warehouse",
                     "whole_image_fallback": options.whole_image_fallback,
+                    "detector": options.detector,
+                    "align": options.align,
                     "model_batch": batch_size,
                     "threads": max(1, round(options.cpus_per_worker)),
                 },

@@ -52,6 +52,30 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Schema versions this warehouse has not applied yet (works on a read-only connection)."""
+    done: set[str] = set()
+    if has_table(con, "schema_migrations"):
+        with _cursor(con) as cursor:
+            done = {row[0] for row in cursor.execute("SELECT version FROM schema_migrations").fetchall()}
+    return [path.stem for path in schema_files() if path.stem not in done]
+
+
+def migrate(db: str | os.PathLike | None = None) -> list[str]:
+    """Bring an existing warehouse's schema up to date (views the pages need); returns what was applied.
+
+    A no-op that publishes nothing when the schema is current.
+    """
+    con = connect_readonly(db)
+    try:
+        if not pending_migrations(con):
+            return []
+    finally:
+        con.close()
+    with writing(db) as con:
+        return apply_schema(con)
+
+
 def _lock_path(db: Path) -> Path:
     return db.with_name(db.name + ".lock")
 

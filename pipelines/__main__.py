@@ -16,6 +16,7 @@ STEPS: dict[str, str] = {
     "ingest": "pipelines.ingest",
     "export-pack": "pipelines.export_pack",
     "train-emotion": "pipelines.train_emotion",
+    "ensemble-emotion": "pipelines.ensemble_emotion",
     "evaluate": "pipelines.evaluate",
     "train-landmarks": "pipelines.train_landmarks",
     "landmarks": "pipelines.landmarks",

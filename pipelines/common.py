@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+from typing import Any
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -17,3 +20,11 @@ def add_data_argument(parser: argparse.ArgumentParser, what: str) -> None:
         "--data", default=None,
         help=f"{what}: an archive or a folder (default: $FACEEMO_DATA, else ../shared/data)",
     )
+
+
+def print_model_result(
+    name: str, keras_path: Path, scores: dict[str, dict[str, float]], **extra: Any
+) -> None:
+    """The emotion steps' last stdout line: one JSON object with the model, its file and its figures."""
+    metrics = {u: {k: s[k] for k in ("accuracy", "macro_f1")} for u, s in scores.items()}
+    print(json.dumps({"model": name, "path": str(keras_path), "metrics": metrics, **extra}))

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--tta", action="store_true",
-        help="also evaluate with test-time augmentation (12 views of each face; about 12x slower)",
+        help="also evaluate with test-time augmentation (10 views of each face; about 10x slower)",
     )
     parser.add_argument("--force", action="store_true", help="re-evaluate even when nothing changed")
     parser.add_argument(
@@ -36,24 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _pending(args: argparse.Namespace, models: list, con) -> list[tuple[object, bool]]:
     """(model, tta) pairs that need work: new file, new faces, missing rows, or --force."""
-    from faceemo import model_store, warehouse
-    from faceemo.emotion.records import has_run
+    from faceemo import model_store, store
 
-    fingerprint = warehouse.query(con, "models_eval_fingerprint").iloc[0]
-    done = {}
-    if warehouse.has_table(con, "evaluations"):
-        for row in warehouse.query(con, "models_evaluations").itertuples():
-            done[(row.model_id, bool(row.tta))] = (row.sha256, row.images_fingerprint)
-    registered = {}
-    if warehouse.has_table(con, "models"):
-        registered = dict(con.execute("SELECT model_id, sha256 FROM models").fetchall())
+    fingerprint, _ = store.evaluation_fingerprint(con)
+    done = store.evaluations_done(con)
+    registered = store.model_sha256s(con)
     pending = []
     for info in models:
         sha = model_store.sha256_of(info.path)
         run_id = info.meta.get("run_id")
-        bookkeeping_ok = registered.get(info.model_id) == sha and (not run_id or has_run(con, run_id))
+        bookkeeping_ok = registered.get(info.model_id) == sha and (not run_id or store.has_run(con, run_id))
         for tta in (False, True) if args.tta else (False,):
-            fresh = done.get((info.model_id, tta)) == (sha, fingerprint["fingerprint"])
+            fresh = done.get((info.model_id, tta)) == (sha, fingerprint)
             if args.force or not fresh or not bookkeeping_ok:
                 pending.append((info, tta))
     return pending
@@ -95,7 +89,7 @@ def _evaluate(args: argparse.Namespace, pending: list) -> int:
     import keras
     from tqdm import tqdm
 
-    from faceemo import model_store, warehouse
+    from faceemo import model_store, store, warehouse
     from faceemo.emotion.data import from_warehouse
     from faceemo.emotion.evaluation import metric_rows, prediction_rows
     from faceemo.emotion.inference import predict_proba
@@ -118,33 +112,14 @@ def _evaluate(args: argparse.Namespace, pending: list) -> int:
             )
         )
     with warehouse.writing(args.db) as con:
-        fingerprint = warehouse.query(con, "models_eval_fingerprint").iloc[0]
         for info, tta, preds, mets, seconds in results:
             model_store.ensure_registered(con, info)
-            if info.meta.get("run_id") and info.meta.get("history"):
-                from faceemo.emotion.records import has_run
-
-                if not has_run(con, info.meta["run_id"]):
-                    write_run(con, info.meta)
-            con.execute("DELETE FROM predictions WHERE model_id = ? AND tta = ?", [info.model_id, tta])
-            con.execute("DELETE FROM metrics WHERE model_id = ? AND tta = ?", [info.model_id, tta])
-            con.register("new_predictions", preds)
-            con.execute("INSERT INTO predictions BY NAME SELECT * FROM new_predictions")
-            con.unregister("new_predictions")
-            con.register("new_metrics", mets)
-            con.execute("INSERT INTO metrics BY NAME SELECT * FROM new_metrics")
-            con.unregister("new_metrics")
-            con.execute(
-                "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                [
-                    info.model_id,
-                    tta,
-                    model_store.sha256_of(info.path),
-                    fingerprint["fingerprint"],
-                    int(fingerprint["n_images"]),
-                    seconds,
-                    keras.backend.backend(),
-                ],
+            run_id = info.meta.get("run_id")
+            if run_id and info.meta.get("history") and not store.has_run(con, run_id):
+                write_run(con, info.meta)
+            store.write_evaluation(
+                con, info.model_id, tta, preds, mets, model_store.sha256_of(info.path), seconds,
+                keras.backend.backend(),
             )
     for info, tta, _, mets, seconds in results:
         by = mets.set_index(["usage", "metric"])["value"]

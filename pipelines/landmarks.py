@@ -18,11 +18,6 @@ import time
 from pipelines import ray_engine
 from pipelines.common import add_db_argument
 
-MISSING_SQL = """
-    SELECT count(*) FROM images i
-    WHERE NOT EXISTS (SELECT 1 FROM landmarks l WHERE l.model_id = $model_id AND l.image_id = i.image_id)
-"""
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="landmark model id (default: the production one)")
@@ -43,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _pending(db, model_id: str) -> tuple[int, int, str | None]:
     """(faces, faces without landmarks of this model, registered sha256) from a read-only look."""
-    from faceemo import warehouse
+    from faceemo import store, warehouse
     from faceemo.errors import WarehouseError
 
     con = warehouse.connect_readonly(db)
@@ -53,12 +48,7 @@ def _pending(db, model_id: str) -> tuple[int, int, str | None]:
             raise WarehouseError(f"the warehouse {db} has no faces: fill it with `{warehouse.FILL_COMMAND}`")
         if not warehouse.has_table(con, "landmarks"):
             return faces, faces, None
-        missing = con.execute(MISSING_SQL, {"model_id": model_id}).fetchone()[0]
-        registered = None
-        if warehouse.has_table(con, "models"):
-            row = con.execute("SELECT sha256 FROM models WHERE model_id = ?", [model_id]).fetchone()
-            registered = row[0] if row else None
-        return faces, int(missing), registered
+        return faces, store.count_without_landmarks(con, model_id), store.model_sha256(con, model_id)
     finally:
         con.close()
 
@@ -98,7 +88,7 @@ def _predict(db, info, batch_size: int, faces: int, missing: int, stale: bool = 
     import pandas as pd
     from tqdm import tqdm
 
-    from faceemo import model_store, warehouse
+    from faceemo import model_store, store, warehouse
     from faceemo.keypoints import COLUMNS
     from faceemo.landmarks.framing import upscale_fer
 
@@ -107,40 +97,23 @@ def _predict(db, info, batch_size: int, faces: int, missing: int, stale: bool = 
     done = 0
     with warehouse.writing(db) as con:
         if stale:
-            con.execute("DELETE FROM landmarks WHERE model_id = ?", [info.model_id])
+            store.delete_landmarks(con, info.model_id)
         model_store.ensure_registered(con, info)
-        ids = [
-            row[0]
-            for row in con.execute(
-                "SELECT image_id FROM images i WHERE NOT EXISTS (SELECT 1 FROM landmarks l "
-                "WHERE l.model_id = ? AND l.image_id = i.image_id) ORDER BY image_id",
-                [info.model_id],
-            ).fetchall()
-        ]
+        ids = store.ids_without_landmarks(con, info.model_id)
         with tqdm(total=len(ids), desc=f"landmarks {info.model_id}", unit="face", file=sys.stderr) as bar:
             for begin in range(0, len(ids), batch_size):
                 chunk = ids[begin : begin + batch_size]
-                rows = con.execute(
-                    "SELECT image_id, pixels, width, height FROM images WHERE list_contains(?, image_id) "
-                    "ORDER BY image_id",
-                    [chunk],
-                ).fetchall()
-                x = np.empty((len(rows), 96, 96, 1), np.float32)
-                for i, (_, pixels, width, height) in enumerate(rows):
-                    face = np.frombuffer(pixels, np.uint8).reshape(height, width)
+                found, pixels = store.faces_by_id(con, chunk)
+                x = np.empty((len(found), 96, 96, 1), np.float32)
+                for i, face in enumerate(pixels):
                     x[i, ..., 0] = upscale_fer(face)
                 pred = np.asarray(model.predict_on_batch(x), np.float32)
                 frame = pd.DataFrame(pred, columns=list(COLUMNS))
-                frame.insert(0, "image_id", [r[0] for r in rows])
+                frame.insert(0, "image_id", found)
                 frame.insert(0, "model_id", info.model_id)
-                con.register("batch_frame", frame)
-                con.execute(
-                    f"INSERT INTO landmarks (model_id, image_id, {', '.join(COLUMNS)}) "
-                    f"SELECT model_id, image_id, {', '.join(COLUMNS)} FROM batch_frame"
-                )
-                con.unregister("batch_frame")
-                done += len(rows)
-                bar.update(len(rows))
+                store.append_landmarks(con, frame)
+                done += len(found)
+                bar.update(len(found))
     seconds = time.monotonic() - start
     rate = f" in {seconds:.1f} s ({done / seconds:.0f} faces/s)" if done else ""
     print(

@@ -61,14 +61,18 @@ def check_local_only(args: argparse.Namespace) -> None:
         raise DataError(f"{', '.join(given)}: only with --engine ray")
 
 
-def _options(args: argparse.Namespace, out: str | None, whole_image: bool, fallback: bool):
+def _options(
+    args: argparse.Namespace, out: str | None, whole_image: bool, fallback: bool,
+    detector: str | None = None, align: bool = True,
+):
     from faceemo.errors import DataError
     from faceemo.scale import DEFAULT_PARTITION_SIZE, JobOptions
 
     if not out:
         raise DataError("--engine ray needs --out DIR: the folder the Parquet results go to")
     options = JobOptions(
-        out=Path(out), whole_image=whole_image, whole_image_fallback=fallback, batch_size=args.batch_size,
+        out=Path(out), whole_image=whole_image, whole_image_fallback=fallback, detector=detector,
+        align=align, batch_size=args.batch_size,
         concurrency=args.concurrency, cpus_per_worker=args.cpus_per_worker,
         partition_size=args.partition_size or DEFAULT_PARTITION_SIZE, address=args.address,
         overwrite=args.overwrite,
@@ -97,12 +101,17 @@ def _run(inputs, models, options) -> int:
 def run_predict(args: argparse.Namespace) -> int:
     """predict --engine ray: image files and folders, or Parquet tables of image bytes."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from faceemo import detectors
     from faceemo.errors import DataError
     from faceemo.inference import load_models
     from faceemo.scale import file_inputs, load_ray, parquet_inputs
+    from faceemo.video import is_video_path
     from pipelines.predict import find_images
 
-    options = _options(args, args.out, args.whole_image, args.whole_image_fallback)
+    if args.saliency:
+        raise DataError("--saliency runs with the local engine only")
+    detector = None if args.whole_image else detectors.get(args.detector).name  # DataError when unknown
+    options = _options(args, args.out, args.whole_image, args.whole_image_fallback, detector, args.align)
     load_ray()  # before anything slow: a clear message when Ray is not installed
     tables = [p for p in args.paths if p.lower().endswith(".parquet")]
     if tables:
@@ -118,6 +127,9 @@ def run_predict(args: argparse.Namespace) -> int:
         files, missing = find_images(args.paths)
         if missing:
             raise DataError(f"{missing[0][0]}: {missing[0][1]}")
+        videos = [f for f in files if is_video_path(f)]
+        if videos:
+            raise DataError(f"{videos[0]}: videos run with the local engine (--engine local)")
         if not files:
             raise DataError(f"no image files in {' '.join(args.paths)}")
         inputs = file_inputs(files)

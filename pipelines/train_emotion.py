@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from faceemo.emotion import ARCHITECTURES
 from faceemo.errors import ModelError
 from faceemo.paths import models_dir, runs_dir
-from pipelines.common import add_db_argument
+from pipelines.common import add_db_argument, print_model_result
 
 WIDTH_ARCHITECTURES = ("vgg_fer", "vgg_gap", "resnet_fer")
 
@@ -93,6 +93,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where each epoch is checkpointed (default: ~/.cache/faceemo/runs/<name>/)",
     )
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        metavar="MODEL",
+        help="start from the weights of this trained model (an id in models/ or its .keras file; same "
+        "architecture and width), with a fresh optimizer and schedule: a second training cycle",
+    )
     parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
     parser.add_argument(
         "--time-budget",
@@ -168,20 +175,27 @@ def _command(args: argparse.Namespace, backend: str) -> str:
     return (f"KERAS_BACKEND={backend} " if backend != "tensorflow" else "") + line
 
 
-def score_splits(model, splits: dict) -> tuple[dict, dict]:
-    """Accuracy, macro-F1 and per-class figures of `model` on each non-empty split, without and with
-    test-time augmentation (PrivateTest is reported, never selected on)."""
-    from faceemo.emotion import metrics
-    from faceemo.emotion.inference import predict_proba
+def _init_from(args: argparse.Namespace):
+    """The committed model a second training cycle starts from (--init-from), checked against --model-arch."""
+    if not args.init_from:
+        return None
+    from faceemo import model_store
 
-    plain, tta = {}, {}
-    for usage, split in splits.items():
-        if len(split):
-            plain[usage] = metrics.summarize(split.labels, predict_proba(model, split.pixels).argmax(1))
-            tta[usage] = metrics.summarize(
-                split.labels, predict_proba(model, split.pixels, tta=True).argmax(1)
-            )
-    return plain, tta
+    info = model_store.resolve_model(args.init_from, "emotion")
+    if info.architecture != args.model_arch or info.meta.get("model_options", {}) != _model_options(args):
+        raise ModelError(
+            f"--init-from {args.init_from} is a {info.architecture} {info.meta.get('model_options') or ''}"
+            f"model; train it on with the same --model-arch and --width"
+        )
+    return info
+
+
+def _init_from_summary(info) -> dict | None:
+    """What a second cycle started from, for its card."""
+    if info is None:
+        return None
+    keys = ("model_id", "epochs", "train_seconds", "command")
+    return {"path": str(info.path), **{k: info.meta.get(k) for k in keys}}
 
 
 def input_images_per_s(training, config, batches: int = 20) -> float:
@@ -211,26 +225,47 @@ def train_images_per_s(history: list[dict], n_train: int, config) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    """data → model → fit → card → register, each step below."""
+    name = _checked_name(args)
+    start = _init_from(args)
+    faces, source = _load_faces(args)  # fails fast, before Keras is imported
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
+    splits = _splits(args, faces)
+    config = _train_config(args, name, start)
+    result = _fit(args, name, source, config, splits)
+    keras_path, meta = _save_with_card(args, name, source, started, start, config, splits, result)
+    _register(args, name, keras_path, meta, len(result.history))
+    _report(name, keras_path, meta, result)
+    return 0
+
+
+def _checked_name(args: argparse.Namespace) -> str:
+    """The model id, after the options that make no sense are refused."""
     if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
         raise ModelError("--epochs and --batch-size must be at least 1, --limit at least 0")
     if args.time_budget is not None and args.time_budget <= 0:
         raise ModelError("--time-budget must be a positive number of minutes")
-    options = _model_options(args)
+    _model_options(args)  # refuses options the architecture does not take
     name = args.name or _default_name(args)
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ModelError(f"--name {name!r}: use letters, digits, '_' and '-' only")
-    faces, source = _load_faces(args)  # fails fast, before Keras is imported
+    return name
 
-    import keras
 
-    from faceemo.emotion import data, metrics
-    from faceemo.emotion.card import device_description, model_card, write_sidecar
-    from faceemo.emotion.inference import predict_proba
-    from faceemo.emotion.models import spec_of
-    from faceemo.emotion.storage import with_dtype
-    from faceemo.emotion.training import TrainConfig, train
+@dataclass
+class _Splits:
+    """The faces a run fits on (Training, less blanks and test duplicates), selects on and reports."""
 
-    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
+    training: Any
+    public: Any
+    private: Any
+    dropped_blank: int
+    dropped_duplicates: int
+
+
+def _splits(args: argparse.Namespace, faces) -> _Splits:
+    from faceemo.emotion import data
+
     training_all = faces.of_usage("Training")
     training = data.training_filter(training_all)
     dropped_blank = int(((training_all.flags & data.FLAG_BLANK) > 0).sum())
@@ -240,9 +275,14 @@ def run(args: argparse.Namespace) -> int:
         training = data.stratified_limit(training, args.limit, args.seed)
         public = data.stratified_limit(public, max(args.limit // 4, 50), args.seed)
         private = data.stratified_limit(private, max(args.limit // 4, 50), args.seed)
-    out_dir = Path(args.out).expanduser().resolve() if args.out else models_dir()
+    return _Splits(training, public, private, dropped_blank, dropped_dups)
+
+
+def _train_config(args: argparse.Namespace, name: str, start):
+    from faceemo.emotion.training import TrainConfig
+
     ckpt = Path(args.checkpoint_dir).expanduser() if args.checkpoint_dir else runs_dir() / name
-    config = TrainConfig(
+    return TrainConfig(
         architecture=args.model_arch,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -262,44 +302,40 @@ def run(args: argparse.Namespace) -> int:
         time_budget_s=args.time_budget * 60 if args.time_budget else None,
         checkpoint_dir=str(ckpt),
         resume=args.resume,
+        init_from=str(start.path) if start else None,
         seed=args.seed,
-        model_options=options,
+        model_options=_model_options(args),
     ).resolved()
+
+
+def _fit(args: argparse.Namespace, name: str, source: str, config, splits: _Splits):
+    import keras
+
+    from faceemo.emotion.training import train
+
     print(
-        f"training {name} ({args.model_arch}) on {len(training)} Training faces from the {source}, "
-        f"selecting on {len(public)} PublicTest faces; "
+        f"training {name} ({args.model_arch}) on {len(splits.training)} Training faces from the {source}, "
+        f"selecting on {len(splits.public)} PublicTest faces; "
         f"keras {keras.__version__} on {keras.backend.backend()}",
         file=sys.stderr,
     )
-    result = train(config, training, public)
-    model = result.model
+    return train(config, splits.training, splits.public)
 
+
+def _save_with_card(
+    args: argparse.Namespace, name: str, source: str, started: dt.datetime, start, config,
+    splits: _Splits, result,
+) -> tuple[Path, dict[str, Any]]:
+    """Score the trained model, choose its storage, save it with its sidecar and card."""
+    import keras
+
+    from faceemo.emotion.card import device_description, model_card, write_model_files
+    from faceemo.emotion.evaluation import score_splits, storage_choice
+    from faceemo.emotion.models import spec_of
+
+    model, training, public, private = result.model, splits.training, splits.public, splits.private
     scores, scores_tta = score_splits(model, {"PublicTest": public, "PrivateTest": private})
-    public_pred = predict_proba(model, public.pixels).argmax(1)
-    # float16 storage, when it changes no PublicTest prediction (or when asked for).
-    weights_dtype, f16_check = "float32", None
-    if args.float16 != "no":
-        half = with_dtype(model, "float16")
-        half_back = with_dtype(half, "float32")
-        half_pred = predict_proba(half_back, public.pixels).argmax(1)
-        f16_check = {
-            "float32": scores["PublicTest"]["accuracy"],
-            "float16": metrics.summarize(public.labels, half_pred)["accuracy"],
-            "changed": int((half_pred != public_pred).sum()),
-            "n": len(public),
-        }
-        if args.float16 == "yes" or f16_check["float16"] >= f16_check["float32"]:
-            weights_dtype, to_save = "float16", half
-        else:
-            to_save = model
-    else:
-        to_save = model
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    keras_path = out_dir / f"{name}.keras"
-    tmp = out_dir / f".{name}.tmp-{os.getpid()}.keras"
-    to_save.save(tmp)
-    os.replace(tmp, keras_path)
+    to_save, weights_dtype, f16_check = storage_choice(model, public, args.float16)
     spec = spec_of(args.model_arch)
     run_id = f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}"
     config_dict = {k: v for k, v in vars(args).items() if not k.startswith("_")}
@@ -311,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
         "params": int(model.count_params()),
         "input_size": spec.input_size,
         "preprocessing": spec.preprocessing,
-        "model_options": options,
+        "model_options": _model_options(args),
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "device": device_description(),
@@ -324,7 +360,6 @@ def run(args: argparse.Namespace) -> int:
         "train_seconds": round(result.seconds, 1),
         "created_at": started.isoformat(),
         "weights_dtype": weights_dtype,
-        "file_bytes": keras_path.stat().st_size,
         "float16_check": f16_check,
         "metrics": scores,
         "metrics_tta": scores_tta,
@@ -337,51 +372,48 @@ def run(args: argparse.Namespace) -> int:
         "config": config_dict,
         "data": {
             "train_faces": len(training),
-            "dropped_blank": dropped_blank,
-            "dropped_test_duplicates": dropped_dups,
+            "dropped_blank": splits.dropped_blank,
+            "dropped_test_duplicates": splits.dropped_duplicates,
             "public_faces": len(public),
             "private_faces": len(private),
             "limit": args.limit,
         },
         "history": result.history,
+        "init_from": _init_from_summary(start),
     }
-    write_sidecar(out_dir / f"{name}.json", meta)
-    (out_dir / f"{name}.md").write_text(model_card(meta))
+    out_dir = Path(args.out).expanduser().resolve() if args.out else models_dir()
+    return write_model_files(out_dir, name, to_save, meta, model_card), meta
 
-    # The warehouse gets the model row, the run and its history when the faces came from it (or --db).
-    if not args.pack or args.db:
-        from faceemo import model_store, warehouse
-        from faceemo.emotion.records import write_run
 
-        info = model_store.resolve_model(str(keras_path), "emotion")
-        with warehouse.writing(args.db) as con:
-            model_store.register_model(con, info)
-            write_run(con, meta)
-        print(
-            f"registered {name} and its {len(result.history)} epochs in {warehouse.resolve_db(args.db)}",
-            file=sys.stderr,
-        )
+def _register(
+    args: argparse.Namespace, name: str, keras_path: Path, meta: dict[str, Any], epochs: int
+) -> None:
+    """The warehouse gets the model row, the run and its history when the faces came from it (or --db)."""
+    if args.pack and not args.db:
+        return
+    from faceemo import model_store, warehouse
+    from faceemo.emotion.records import write_run
 
+    info = model_store.resolve_model(str(keras_path), "emotion")
+    with warehouse.writing(args.db) as con:
+        model_store.register_model(con, info)
+        write_run(con, meta)
+    print(f"registered {name} and its {epochs} epochs in {warehouse.resolve_db(args.db)}", file=sys.stderr)
+
+
+def _report(name: str, keras_path: Path, meta: dict[str, Any], result) -> None:
+    scores = meta["metrics"]
     summary = ", ".join(
         f"{u} accuracy {100 * s['accuracy']:.2f}% macro-F1 {100 * s['macro_f1']:.2f}%"
         for u, s in scores.items()
     )
     print(
-        f"done: {keras_path} ({keras_path.stat().st_size / 2**20:.1f} MiB, {weights_dtype}), "
+        f"done: {keras_path} ({keras_path.stat().st_size / 2**20:.1f} MiB, {meta['weights_dtype']}), "
         f"{result.epochs_run} epochs (best {result.best_epoch}, stopped by {result.stopped}) in "
         f"{result.seconds / 60:.1f} min; {summary}",
         file=sys.stderr,
     )
-    print(
-        json.dumps(
-            {
-                "model": name,
-                "path": str(keras_path),
-                "metrics": {u: {k: s[k] for k in ("accuracy", "macro_f1")} for u, s in scores.items()},
-            }
-        )
-    )
-    return 0
+    print_model_result(name, keras_path, scores)
 
 
 def main(argv: list[str] | None = None) -> int:

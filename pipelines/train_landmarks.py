@@ -13,8 +13,10 @@ import os
 import platform
 import shlex
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from pipelines.common import add_data_argument
 
@@ -88,14 +90,48 @@ def _device() -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
+@dataclass
+class _Data:
+    """The landmark faces and their split into fit / val / held-out people."""
+
+    source: Path
+    data: Any  # faceemo.landmarks.dataset.LandmarkData
+    roles: Any  # np.ndarray of role names, one per face
+    parts: dict[str, Any]
+    cache: Path | None
+
+    @property
+    def by_person(self) -> bool:
+        return bool(self.data.persons[0])
+
+
+@dataclass
+class _Start:
+    """Where training starts: a fresh net, or the weights of a committed model (--init-from)."""
+
+    config: Any  # faceemo.landmarks.training.TrainConfig
+    initial: Any = None
+    previous_seconds: float = 0.0
+    previous_epochs: int = 0
+    previous_command: str = "?"
+
+
 def run(args: argparse.Namespace) -> int:
-    import keras
-    import numpy as np
+    """data → model → fit → card → register."""
+    data = load_data(args)
+    start = build_model(args)
+    result, plain_model = fit(args, data, start)
+    reports, plain_reports, tta = evaluate(args, data, result.model, plain_model)
+    meta, notes = describe(args, data, start, result, plain_model, reports, plain_reports, tta)
+    return register(args, result, meta, reports, notes, data.by_person)
+
+
+def load_data(args: argparse.Namespace) -> _Data:
     from tqdm import tqdm
 
     from faceemo.errors import DataError
-    from faceemo.landmarks import card, dataset, training
-    from faceemo.paths import KEYPOINTS_ARCHIVE, models_dir, resolve_archive
+    from faceemo.landmarks import dataset
+    from faceemo.paths import KEYPOINTS_ARCHIVE, resolve_archive
 
     source = resolve_archive(args.data, KEYPOINTS_ARCHIVE)
     if not source.exists():
@@ -110,12 +146,16 @@ def run(args: argparse.Namespace) -> int:
     parts = {role: data.subset(roles == role) for role in dataset.ROLES}
     if min(len(p) for p in parts.values()) == 0:
         raise DataError(f"{source}: too few faces ({len(data)}) to split into train / val / held-out people")
-    by_person = bool(data.persons[0])
     print(
         f"{len(data)} faces from {source.name}: "
         + ", ".join(f"{role} {len(p)} ({len(set(p.persons))} people)" for role, p in parts.items()),
         file=sys.stderr,
     )
+    return _Data(source, data, roles, parts, cache)
+
+
+def build_model(args: argparse.Namespace) -> _Start:
+    from faceemo.landmarks import training
 
     config = training.TrainConfig(
         architecture=args.architecture,
@@ -126,27 +166,38 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         bn_momentum=args.bn_momentum,
     )
-    initial, previous_seconds, previous_epochs = None, 0.0, 0
-    if args.init_from:
-        from faceemo import model_store
+    if not args.init_from:
+        return _Start(config)
+    import keras
 
-        base = model_store.resolve_model(args.init_from, "landmarks")
-        initial = training.unwrap(keras.models.load_model(base.path, compile=False))
-        previous_seconds = float(base.meta.get("train_seconds") or 0.0)
-        previous_epochs = int(base.meta.get("epochs") or 0)
-        previous_command = base.meta.get("command", "?")
-        config.architecture = base.meta.get("base_architecture", base.architecture)
-    result = training.train(
-        parts["train"],
-        parts["val"],
+    from faceemo import model_store
+
+    base = model_store.resolve_model(args.init_from, "landmarks")
+    config.architecture = base.meta.get("base_architecture", base.architecture)
+    return _Start(
         config,
+        initial=training.unwrap(keras.models.load_model(base.path, compile=False)),
+        previous_seconds=float(base.meta.get("train_seconds") or 0.0),
+        previous_epochs=int(base.meta.get("epochs") or 0),
+        previous_command=base.meta.get("command", "?"),
+    )
+
+
+def fit(args: argparse.Namespace, data: _Data, start: _Start) -> tuple[Any, Any]:
+    """(the training result, its plain model); result.model gains the mirror TTA with --flip-tta."""
+    from faceemo.landmarks import card, training
+
+    result = training.train(
+        data.parts["train"],
+        data.parts["val"],
+        start.config,
         log=lambda line: print(line, file=sys.stderr, flush=True),
-        initial=initial,
+        initial=start.initial,
     )
     plain_model = result.model
-    if cache is not None:
+    if data.cache is not None:
         # Insurance: the trained weights survive a failure in the evaluation or saving below.
-        rescue = cache / f"{args.name}.trained.keras"
+        rescue = data.cache / f"{args.name}.trained.keras"
         rescue.parent.mkdir(parents=True, exist_ok=True)
         plain_model.save(rescue)
         print(f"trained weights kept at {rescue}", file=sys.stderr)
@@ -155,13 +206,21 @@ def run(args: argparse.Namespace) -> int:
 
         # wrap an uncompiled copy: the saved wrapper then carries no optimizer state
         result.model = with_flip_tta(card.without_optimizer(plain_model))
+    return result, plain_model
+
+
+def evaluate(args: argparse.Namespace, data: _Data, model: Any, plain_model: Any) -> tuple[dict, dict, dict]:
+    """(RMSE reports of the model, of the plain model, mirror-TTA report on the held-out people)."""
+    from faceemo.landmarks import training
+
+    parts, faces, roles = data.parts, data.data, data.roles
 
     def reports_of(model) -> dict[str, dict[str, float]]:
         subsets = {"held-out people": parts["heldout"], "val people": parts["val"]}
-        if by_person:
-            subsets["test split (all)"] = data.subset(data.splits == "test")
-            subsets["test split, held-out people"] = data.subset(
-                (data.splits == "test") & (roles == "heldout")
+        if data.by_person:
+            subsets["test split (all)"] = faces.subset(faces.splits == "test")
+            subsets["test split, held-out people"] = faces.subset(
+                (faces.splits == "test") & (roles == "heldout")
             )
         out = {}
         for label, subset in subsets.items():
@@ -170,11 +229,22 @@ def run(args: argparse.Namespace) -> int:
                 out[label] = training.rmse_report(training.predict_keypoints(model, x), y)
         return out
 
-    reports = reports_of(result.model)
+    reports = reports_of(model)
     plain_reports = reports_of(plain_model) if args.flip_tta else reports
     x_h, y_h = parts["heldout"].frame96()
     tta = training.rmse_report(training.predict_keypoints(plain_model, x_h, flip_tta=True), y_h)
+    return reports, plain_reports, tta
 
+
+def describe(
+    args: argparse.Namespace, data: _Data, start: _Start, result: Any, plain_model: Any,
+    reports: dict, plain_reports: dict, tta: dict,
+) -> tuple[dict[str, Any], list[str]]:
+    """The sidecar metadata and the card's notes."""
+    import keras
+    import numpy as np
+
+    parts, config, by_person = data.parts, start.config, data.by_person
     split_text = (
         "by person (stable hash of the name before the last `_`): "
         f"{len(set(parts['train'].persons))} people fit, {len(set(parts['val'].persons))} val, "
@@ -182,7 +252,6 @@ def run(args: argparse.Namespace) -> int:
         if by_person
         else "by face at random (this format names no people): 70% fit, 10% val, 20% held out"
     )
-    out_dir = Path(args.out).resolve() if args.out else models_dir()
     meta = {
         "model_id": args.name,
         "task": "landmarks",
@@ -194,12 +263,14 @@ def run(args: argparse.Namespace) -> int:
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "device": _device(),
-        "trained_on": f"{source.name}: {len(parts['train'])} faces of the fit people, FER-like 96x96 crops",
+        "trained_on": (
+            f"{data.source.name}: {len(parts['train'])} faces of the fit people, FER-like 96x96 crops"
+        ),
         "split": split_text,
         "selected_on": f"val people ({len(parts['val'])} faces), lowest RMSE",
-        "epochs": previous_epochs + result.epochs_run,
-        "best_epoch": previous_epochs + result.best_epoch,
-        "train_seconds": round(previous_seconds + result.seconds, 1),
+        "epochs": start.previous_epochs + result.epochs_run,
+        "best_epoch": start.previous_epochs + result.best_epoch,
+        "train_seconds": round(start.previous_seconds + result.seconds, 1),
         "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "command": _command(args),
         "init_from": args.init_from,
@@ -232,11 +303,24 @@ def run(args: argparse.Namespace) -> int:
     if args.init_from:
         notes.append(
             f"Training continued from {args.init_from} (epochs and time include its run; a new cosine "
-            f"learning-rate cycle). That run: `{previous_command}`"
+            f"learning-rate cycle). That run: `{start.previous_command}`"
         )
+    return meta, notes
+
+
+def register(
+    args: argparse.Namespace, result: Any, meta: dict[str, Any], reports: dict, notes: list[str],
+    by_person: bool,
+) -> int:
+    """Save the model files (model_store's one save path) and point production.json at them."""
+    from faceemo import model_store
+    from faceemo.landmarks import card
+    from faceemo.paths import models_dir
+
+    out_dir = Path(args.out).resolve() if args.out else models_dir()
     path = card.save_model(result.model, out_dir, meta, reports, notes)
     if not args.no_production:
-        card.set_production(out_dir, "landmarks", args.name)
+        model_store.set_production("landmarks", args.name, out_dir)
     held = reports["held-out people"]
     print(
         f"saved {path} ({result.epochs_run} epochs, best {result.best_epoch}, "

@@ -10,7 +10,6 @@ new model shows up as soon as its card is in models/.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -39,7 +38,7 @@ def _params(n: int) -> str:
 
 
 def _trained(meta: dict) -> str:
-    parts = []
+    parts = [f"mean of {len(meta['members'])} models"] if meta.get("members") else []
     if meta.get("epochs"):
         parts.append(f"{meta['epochs']} epochs")
     if meta.get("train_seconds"):
@@ -48,8 +47,7 @@ def _trained(meta: dict) -> str:
 
 
 def _ordered(task: str, folder: Path) -> tuple[list[model_store.ModelInfo], str | None]:
-    production_file = folder / "production.json"
-    production = json.loads(production_file.read_text()).get(task) if production_file.exists() else None
+    production = model_store.production_choice(task, folder)
     models = model_store.list_models(task, folder)
     return sorted(models, key=lambda m: (m.model_id != production, m.model_id)), production
 
@@ -66,16 +64,18 @@ def render(folder: Path | None = None) -> str:
     emotion, production = _ordered("emotion", folder)
     if emotion:
         lines += [
-            "| emotion model | params | PrivateTest accuracy / macro-F1 | PublicTest accuracy / macro-F1 "
-            "| trained |",
-            "|---|---|---|---|---|",
+            "| emotion model | params | PrivateTest accuracy / macro-F1 | with 10-crop TTA "
+            "| PublicTest accuracy / macro-F1 | trained |",
+            "|---|---|---|---|---|---|",
         ]
         for info in emotion:
             metrics = info.meta.get("metrics", {})
             private, public = metrics.get("PrivateTest", {}), metrics.get("PublicTest", {})
+            private_tta = (info.meta.get("metrics_tta") or {}).get("PrivateTest", {})
             lines.append(
                 f"| {_name(info, production)} | {_params(info.params)} "
                 f"| {_percent(private.get('accuracy'))} / {_percent(private.get('macro_f1'))} "
+                f"| {_percent(private_tta.get('accuracy'))} / {_percent(private_tta.get('macro_f1'))} "
                 f"| {_percent(public.get('accuracy'))} / {_percent(public.get('macro_f1'))} "
                 f"| {_trained(info.meta)} |"
             )

@@ -38,7 +38,8 @@ PAGES = (
     ("Models", "Models"),
     ("Landmarks", "Landmarks"),
     ("Distances", "Distances"),
-    ("Predict", "Predict"),
+    ("Video", "Video"),
+    ("Predict", "Predict"),  # last: the upload step uploads on this page
 )
 UPLOAD = "Predict: upload"  # the timing name of the photo upload step
 

@@ -15,6 +15,7 @@ PAGES = (
     "views/landmarks.py",
     "views/distances.py",
     "views/predict.py",
+    "views/video.py",
 )
 
 

@@ -143,6 +143,40 @@ def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
             browser.close()
 
 
+def test_upload_a_clip_and_see_the_timeline(dashboard, tmp_path):
+    """Issue 11: a clip made here from FER faces, uploaded on the Video page in a real browser."""
+    _require_chromium()
+    from playwright import sync_api
+
+    from tests.composites import make_clip
+
+    url, log = dashboard
+    faces = [fer_face(require_file(FER_ARCHIVE), FER_HAPPY_FACES[0])]
+    clip = make_clip(tmp_path / "clip.mp4", faces, seconds=1.0)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True, timeout=60_000,
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.set_default_timeout(RENDER_MS)
+            page.goto(f"{url}/video", wait_until="domcontentloaded", timeout=60_000)
+            page.get_by_text("Upload a short clip").first.wait_for()
+            upload = page.locator('input[type="file"]')
+            upload.wait_for(state="attached")
+            upload.set_input_files(str(clip))
+            page.get_by_text("Emotions over time").first.wait_for()
+            page.locator(".vega-embed").first.wait_for(state="visible")
+            page.get_by_text("Key frames").first.wait_for()
+            assert "Traceback" not in page.content()
+            assert not _noise(log), "\n".join(_noise(log)[:20])
+        except Exception:
+            print(log.read_text()[-3000:])
+            raise
+        finally:
+            browser.close()
+
+
 def test_users_at_once_through_every_page(dashboard_with_data, tmp_path):
     """Issue 13: sessions share the dashboard's cached warehouse; at the same time, each changes the
     emotion filter, visits every page and uploads a photo, and none meets an exception."""

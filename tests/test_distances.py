@@ -10,49 +10,60 @@ from scipy import stats
 from faceemo import warehouse
 from faceemo.keypoints import COLUMNS, KEYPOINTS
 from faceemo.labels import EMOTIONS
-from faceemo.landmark_stats import DistanceSet, LandmarkSet, face_distances, mean_faces
+from faceemo.landmark_stats import MEASURES, DistanceSet, LandmarkSet, mean_faces
 from tests.landmark_factories import add_landmarks
 
 ALL = {"usages": ["Training", "PublicTest", "PrivateTest"], "emotions": list(EMOTIONS)}
 
 
-def one_face(**points: tuple[float, float]) -> pd.DataFrame:
+def one_face(**points: tuple[float, float]) -> dict[str, float]:
     row = {c: 0.0 for c in COLUMNS}
     for name, (x, y) in points.items():
         row[f"{name}_x"], row[f"{name}_y"] = x, y
-    return pd.DataFrame([row])
+    return row
 
 
-def test_distances_on_hand_made_points():
-    face = one_face(
-        left_eye_center=(66, 40),
-        right_eye_center=(30, 40),
-        nose_tip=(48, 64),
+def view_distances(tmp_path, faces: list[dict[str, float]]) -> pd.DataFrame:
+    """The warehouse view face_distances over hand-made landmark rows (image ids 0, 1, ...)."""
+    frame = pd.DataFrame(faces)
+    frame.insert(0, "image_id", range(len(frame)))
+    frame.insert(0, "model_id", "hand")
+    db = tmp_path / "distances.duckdb"
+    with warehouse.writing(db) as con:
+        con.register("hand_made", frame)
+        con.execute("INSERT INTO landmarks BY NAME SELECT * FROM hand_made")
+    con = warehouse.connect_readonly(db)
+    try:
+        return con.execute("SELECT * FROM face_distances ORDER BY image_id").df()
+    finally:
+        con.close()
+
+
+def normalized(frame: pd.DataFrame, **kwargs) -> DistanceSet:
+    """A DistanceSet from per-face pixel measures, normalized as distances_per_face.sql does."""
+    frame = frame.copy()
+    for m in MEASURES:
+        frame[f"{m}_max"] = frame[m] / frame[m].max()
+        frame[f"{m}_iod"] = frame[m] / frame["inter_ocular"].where(frame["inter_ocular"] > 0)
+    return DistanceSet(frame, **kwargs)
+
+
+def test_distance_view_on_hand_made_points(tmp_path):
+    symmetric = one_face(
+        left_eye_center=(66, 40), right_eye_center=(30, 40), nose_tip=(48, 64),
         mouth_center_bottom_lip=(48, 80),
     )
-    d = face_distances(face).iloc[0]
-    assert d["eye_nose"] == pytest.approx(30.0)  # both eyes: a 18-24-30 triangle
-    assert d["nose_mouth"] == pytest.approx(16.0)
-    assert d["inter_ocular"] == pytest.approx(36.0)
     # an asymmetric face: the measure averages the two eye-to-nose distances
-    face = one_face(left_eye_center=(60, 40), right_eye_center=(30, 40), nose_tip=(30, 80))
-    assert face_distances(face).iloc[0]["eye_nose"] == pytest.approx((50 + 40) / 2)
-
-
-def test_normalizations():
-    frame = pd.DataFrame(
-        {
-            "emotion": ["happy", "sad"],
-            "eye_nose": [20.0, 40.0],
-            "nose_mouth": [10.0, 5.0],
-            "inter_ocular": [40, 40],
-        }
-    )
-    d = DistanceSet.from_pixels(frame).frame
-    np.testing.assert_allclose(d["eye_nose_max"], [0.5, 1.0])
-    np.testing.assert_allclose(d["nose_mouth_max"], [1.0, 0.5])
-    np.testing.assert_allclose(d["eye_nose_iod"], [0.5, 1.0])
-    np.testing.assert_allclose(d["nose_mouth_iod"], [0.25, 0.125])
+    asymmetric = one_face(left_eye_center=(60, 40), right_eye_center=(30, 40), nose_tip=(30, 80))
+    eyes_together = one_face(nose_tip=(3, 4))  # inter-ocular 0: no scale-free figure
+    d = view_distances(tmp_path, [symmetric, asymmetric, eyes_together])
+    assert d.loc[0, "eye_nose"] == pytest.approx(30.0)  # both eyes: a 18-24-30 triangle
+    assert d.loc[0, "nose_mouth"] == pytest.approx(16.0)
+    assert d.loc[0, "inter_ocular"] == pytest.approx(36.0)
+    assert d.loc[0, "eye_nose_iod"] == pytest.approx(30 / 36)
+    assert d.loc[0, "nose_mouth_iod"] == pytest.approx(16 / 36)
+    assert d.loc[1, "eye_nose"] == pytest.approx((50 + 40) / 2)
+    assert d.loc[2, "eye_nose"] == pytest.approx(5.0) and pd.isna(d.loc[2, "eye_nose_iod"])
 
 
 def test_sql_measures_match_python(images_db):
@@ -69,9 +80,22 @@ def test_sql_measures_match_python(images_db):
     finally:
         con.close()
     points = points[~points["is_blank"]].reset_index(drop=True)
-    python = LandmarkSet(points).distances().frame
+
+    def xy(keypoint: str) -> np.ndarray:
+        return points[[f"{keypoint}_x", f"{keypoint}_y"]].to_numpy(np.float64)
+
+    # an independent numpy reference of the SQL measures
+    nose, left, right = xy("nose_tip"), xy("left_eye_center"), xy("right_eye_center")
+    python = pd.DataFrame({
+        "emotion": points["emotion"],
+        "eye_nose": (np.linalg.norm(left - nose, axis=1) + np.linalg.norm(right - nose, axis=1)) / 2,
+        "nose_mouth": np.linalg.norm(nose - xy("mouth_center_bottom_lip"), axis=1),
+        "inter_ocular": np.linalg.norm(left - right, axis=1),
+    })
+    python = normalized(python).frame
     assert len(sql) == len(python) > 0
-    for column in ("eye_nose", "nose_mouth", "inter_ocular", "eye_nose_max", "nose_mouth_iod"):
+    measures = ("eye_nose", "nose_mouth", "inter_ocular", "eye_nose_max", "nose_mouth_max", "nose_mouth_iod")
+    for column in measures:
         np.testing.assert_allclose(sql[column], python[column], rtol=1e-5)
     assert set(only_train["usage"]) == {"Training"} and set(only_train["emotion"]) == {"happy"}
     by_emotion = python.groupby("emotion")["eye_nose"].mean()
@@ -111,7 +135,7 @@ def study_like(shift: dict[str, tuple[float, float]], n: int = 60, seed: int = 0
                 (emotion, 30 + de + rng.normal(0, 1), 16 + dm + rng.normal(0, 1), 36 + rng.normal(0, 0.5))
             )
     frame = pd.DataFrame(rows, columns=["emotion", "eye_nose", "nose_mouth", "inter_ocular"])
-    return DistanceSet.from_pixels(frame, n_boot=400)
+    return normalized(frame, n_boot=400)
 
 
 def test_summary_intervals_bracket_the_mean_and_are_reproducible():
@@ -172,7 +196,7 @@ def test_mean_faces():
 
 
 def test_box_stats():
-    d = DistanceSet.from_pixels(
+    d = normalized(
         pd.DataFrame(
             {
                 "emotion": ["happy"] * 5,
@@ -185,3 +209,19 @@ def test_box_stats():
     row = d.box_stats().query("variant == 'eye_nose'").iloc[0]
     assert (row["q1"], row["median"], row["q3"]) == (2.0, 3.0, 4.0)
     assert row["low"] == 1.0 and row["high"] == 4.0 and row["outliers"] == 1
+
+
+def test_bootstrap_intervals_match_scipy():
+    """Our shared-resample bootstrap gives scipy.stats.bootstrap's percentile intervals (up to resampling
+    noise); see DistanceSet._boot for why ours is kept."""
+    d = study_like({"disgust": (3, 0)}, n=200)
+    summary = d.summary().set_index(["emotion", "variant"])
+    for emotion, variant in (("disgust", "eye_nose"), ("happy", "nose_mouth_iod")):
+        values = d.frame.loc[d.frame["emotion"] == emotion, variant].to_numpy()
+        ci = stats.bootstrap(
+            (values,), np.mean, n_resamples=4000, method="percentile", random_state=1, vectorized=True
+        ).confidence_interval
+        ours = summary.loc[(emotion, variant)]
+        width = ci.high - ci.low
+        assert ours["ci_low"] == pytest.approx(ci.low, abs=0.15 * width)
+        assert ours["ci_high"] == pytest.approx(ci.high, abs=0.15 * width)

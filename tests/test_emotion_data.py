@@ -16,10 +16,10 @@ def test_pixel_codec_is_exact_and_compresses() -> None:
     noise = rng.integers(0, 256, (5, 48, 48), dtype=np.uint8)  # worst case: incompressible
     faces = drawn_faces(3).pixels
     for pixels in (noise, faces):
-        back = data.decode_pixels(data.encode_pixels(pixels), len(pixels))
+        back = data.decompress_faces(data.compress_faces(pixels), len(pixels))
         assert back.dtype == np.uint8 and np.array_equal(back, pixels)
     ramps = np.add.outer(np.arange(48), np.arange(48)).astype(np.uint8)[None].repeat(20, 0)
-    assert data.encode_pixels(ramps).size < ramps.size / 20  # the 2-D difference of a ramp is ~constant
+    assert data.compress_faces(ramps).size < ramps.size / 20  # the 2-D difference of a ramp is ~constant
 
 
 def test_warehouse_faces_and_flags(images_db) -> None:

@@ -63,3 +63,31 @@ def test_warehouse_rows_split_by_usage() -> None:
     assert rows[("PublicTest", "accuracy")] == 1.0
     assert rows[("PrivateTest", "accuracy")] == 0.5
     assert rows[("PrivateTest", "recall_happy")] == 0.0
+
+
+def test_metrics_agree_with_scipy_and_the_textbook_definitions() -> None:
+    """Our numpy metrics against scipy's contingency table and sklearn's definitions, on random labels
+    (sklearn is not a dependency: its formulas are written out here)."""
+    from scipy.stats.contingency import crosstab
+
+    rng = np.random.default_rng(3)
+    y_true = rng.integers(0, 6, 500)  # one class (neutral) never occurs: the zero-division case
+    y_pred = np.where(rng.random(500) < 0.6, y_true, rng.integers(0, 7, 500))
+    cm = metrics.confusion(y_true, y_pred)
+    reference = crosstab(y_true, y_pred, levels=(range(7), range(7))).count
+    np.testing.assert_array_equal(cm, reference)
+    s = metrics.summarize(y_true, y_pred)
+    f1s = []
+    for label, emotion in enumerate(EMOTIONS):
+        tp = np.sum((y_true == label) & (y_pred == label))
+        predicted, actual = np.sum(y_pred == label), np.sum(y_true == label)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        assert s[f"precision_{emotion}"] == pytest.approx(precision)
+        assert s[f"recall_{emotion}"] == pytest.approx(recall)
+        assert s[f"f1_{emotion}"] == pytest.approx(f1)
+        if predicted or actual:
+            f1s.append(f1)
+    assert s["accuracy"] == pytest.approx(np.mean(y_true == y_pred))
+    assert s["macro_f1"] == pytest.approx(np.mean(f1s))

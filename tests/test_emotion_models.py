@@ -114,6 +114,33 @@ def test_time_budget_checkpoint_and_resume(tmp_path) -> None:
     assert second.seconds >= first.seconds
 
 
+def test_init_from_starts_a_new_cycle_from_trained_weights(tmp_path) -> None:
+    faces, val = drawn_faces(3), drawn_faces(1, "PublicTest", seed=5)
+    common = dict(batch_size=7, model_options={"width": 4}, verbose=0)
+    source = train(TrainConfig("vgg_gap", epochs=1, **common), faces, val).model
+    source.save(tmp_path / "first.keras")
+    # a learning rate of ~0: the second cycle's trained weights must end where the first one's did
+    # (batch-norm statistics still move, they are not trained)
+    config = TrainConfig(
+        "vgg_gap", epochs=1, learning_rate=1e-12, optimizer="adam", init_from=str(tmp_path / "first.keras"),
+        augment=0, **common,
+    )
+    again = train(config, faces, val).model
+    for a, b in zip(source.trainable_weights, again.trainable_weights, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+    fresh = build("vgg_gap", width=4)
+    assert any(
+        not np.allclose(np.asarray(a), np.asarray(b))
+        for a, b in zip(fresh.trainable_weights, again.trainable_weights, strict=True)
+    )
+    # another architecture's weights, or no file at all: a clear error
+    with pytest.raises(ModelError, match="do not match"):
+        train(TrainConfig("vgg_gap", epochs=1, init_from=str(tmp_path / "first.keras"),
+                          **{**common, "model_options": {"width": 8}}), faces, val)
+    with pytest.raises(ModelError, match="no such model file"):
+        train(TrainConfig("vgg_gap", epochs=1, init_from=str(tmp_path / "nope.keras"), **common), faces, val)
+
+
 def test_batches_full_when_training_padded_when_evaluating() -> None:
     from faceemo.emotion.batches import FaceBatches
 

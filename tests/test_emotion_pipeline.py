@@ -170,6 +170,24 @@ def test_train_errors(db_path, models, capsys) -> None:
     assert "invalid choice" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train-emotion", "--model-arch", "vgg_fer", "--optimizer", "rmsprop"])
+    # a second cycle starts from a committed model of the same architecture and width, or says why not
+    assert main(["train-emotion", "--model-arch", "vgg_gap", "--init-from", "nope"]) == 2
+    assert "no emotion model 'nope'" in capsys.readouterr().err
+    (models / "emotion_vgg_gap.json").write_text(
+        json.dumps(
+            {
+                "model_id": "emotion_vgg_gap",
+                "task": "emotion",
+                "architecture": "vgg_gap",
+                "params": 1,
+                "input_size": 48,
+                "model_options": {},
+            }
+        )
+    )
+    (models / "emotion_vgg_gap.keras").write_bytes(b"")
+    assert main(["train-emotion", "--model-arch", "resnet_fer", "--init-from", "emotion_vgg_gap"]) == 2
+    assert "same --model-arch and --width" in capsys.readouterr().err
 
 
 BLOCKED_RUN = """
@@ -212,3 +230,57 @@ def test_pack_run_needs_no_duckdb_nor_pandas(images_db, tmp_path) -> None:
     done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (out / "emotion_vgg_fer_w4.keras").exists() and (out / "emotion_vgg_fer_w4.md").exists()
+
+
+def test_an_ensemble_is_one_model_averaging_its_members(db_path, models, capsys) -> None:
+    import keras
+    import numpy as np
+
+    from tests.emotion_helpers import drawn_faces
+
+    first = make_models_warehouse(db_path, models)
+    # a second member: the first with another output layer, under its own id
+    info = model_store.resolve_model(first, "emotion")
+    other = keras.models.load_model(info.path, compile=False)
+    other.layers[-1].set_weights([w[::-1] for w in other.layers[-1].get_weights()])
+    other.save(models / "emotion_other.keras")
+    (models / "emotion_other.json").write_text(json.dumps({**info.meta, "model_id": "emotion_other"}))
+
+    assert (
+        main(["ensemble-emotion", first, "emotion_other", "--name", "emotion_pair", "--float16", "no"]) == 0
+    )
+    out = capsys.readouterr().out
+    result = json.loads(out.strip().splitlines()[-1])
+    assert set(result["metrics"]) == {"PublicTest", "PrivateTest"} and set(result["metrics_tta"]) == {
+        "PublicTest",
+        "PrivateTest",
+    }
+    pair = model_store.resolve_model("emotion_pair", "emotion")
+    assert pair.architecture == "ensemble" and [m["model_id"] for m in pair.meta["members"]] == [
+        first,
+        "emotion_other",
+    ]
+    card = pair.card_path.read_text()
+    assert "## Members" in card and "ensemble-emotion emotion_tiny emotion_other --name emotion_pair" in card
+    # one file, loaded like any model: its probabilities are the mean of its members'
+    x = drawn_faces(2).x()
+    members = [
+        model_store.load_keras_model(model_store.resolve_model(m, "emotion"))
+        for m in (first, "emotion_other")
+    ]
+    expected = np.mean([np.asarray(m.predict(x, verbose=0)) for m in members], axis=0)
+    got = np.asarray(model_store.load_keras_model(pair).predict(x, verbose=0))
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert _rows(db_path, "SELECT architecture FROM models WHERE model_id = 'emotion_pair'") == [
+        ("ensemble",)
+    ]
+    assert main(["evaluate", "--model", "emotion_pair"]) == 0
+    assert _rows(db_path, "SELECT count(*) FROM predictions WHERE model_id = 'emotion_pair'")[0][0] > 0
+
+    # fewer than two models, an unknown one, or the ensemble named like a member: a clear error
+    assert main(["ensemble-emotion", first, "--name", "x"]) == 2
+    assert "at least two" in capsys.readouterr().err
+    assert main(["ensemble-emotion", first, "nope", "--name", "x"]) == 2
+    assert "no emotion model 'nope'" in capsys.readouterr().err
+    assert main(["ensemble-emotion", first, "emotion_other", "--name", first]) == 2
+    assert "pick a new id" in capsys.readouterr().err

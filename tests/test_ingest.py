@@ -13,13 +13,12 @@ import time
 import numpy as np
 import pytest
 
-from faceemo import ingest as ingest_module
-from faceemo import quality, warehouse
+from faceemo import quality, store, warehouse
 from faceemo.errors import DataError
 from faceemo.ingest import ingest
 from faceemo.labels import EMOTIONS
 from faceemo.paths import REPO_ROOT
-from faceemo.readers import pixels_to_array
+from faceemo.pixels import face_from_blob
 from tests.archive_factories import corrupt_member, fer_files, image_bytes, write_folder, write_zip
 from tests.conftest import FER_ARCHIVE, require_file
 from tests.factories import drawn_face
@@ -63,7 +62,7 @@ def test_ingest_writes_faces_stats_and_an_ingests_row(small_zip, db_path):
     assert json.loads(row.skipped)[0]["file"] == "test/happy/PublicTest_broken.jpg"
     faces = con.execute("SELECT emotion, pixels, mean, std, is_blank, file_name FROM images").df()
     for face in faces.itertuples():
-        pixels = pixels_to_array(face.pixels)
+        pixels = face_from_blob(face.pixels)
         assert face.mean == pytest.approx(pixels.mean(), abs=1e-3)
         assert face.std == pytest.approx(pixels.std(), abs=1e-3)
         assert face.is_blank == (face.file_name == "Training_blank.png")
@@ -116,7 +115,7 @@ def test_failure_midway_keeps_the_previous_warehouse(tmp_path, db_path, monkeypa
 
     # 2) any failure after N rows were inserted
     calls = {"n": 0}
-    real_insert = ingest_module._insert
+    real_insert = store.append_images
 
     def failing_insert(con, table):
         calls["n"] += 1
@@ -124,7 +123,7 @@ def test_failure_midway_keeps_the_previous_warehouse(tmp_path, db_path, monkeypa
             raise RuntimeError("disk full (simulated)")
         real_insert(con, table)
 
-    monkeypatch.setattr(ingest_module, "_insert", failing_insert)
+    monkeypatch.setattr(store, "append_images", failing_insert)
     with pytest.raises(RuntimeError, match="simulated"):
         ingest(write_zip(tmp_path / "new.zip", fer_files(per_class=3)), db=db_path, batch_size=4)
     assert warehouse.file_identity(db_path) == identity and rows(db_path) == before

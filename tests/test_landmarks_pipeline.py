@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from faceemo import warehouse
+from faceemo import model_store, warehouse
 from faceemo.keypoints import COLUMNS
 from faceemo.paths import REPO_ROOT
 from pipelines.__main__ import main
@@ -54,7 +54,7 @@ def tiny_model(tmp_path, monkeypatch):
     }
     report = {"overall": 1.0, "n": 1, **{c.rsplit("_", 1)[0]: 1.0 for c in COLUMNS}}
     card.save_model(model, folder, meta, {"none": report}, [])
-    card.set_production(folder, "landmarks", "lmk_tiny_test")
+    model_store.set_production("landmarks", "lmk_tiny_test", folder)
     return folder
 
 

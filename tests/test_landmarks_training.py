@@ -123,11 +123,11 @@ def test_tiny_training_run_learns_and_round_trips(tmp_path, monkeypatch):
     x, y = shifted_dots(8, seed=2).frame96()
     report = training.rmse_report(training.predict_keypoints(result.model, x), y)
     card.save_model(result.model, tmp_path, meta, {"generated": report}, ["a note"])
-    card.set_production(tmp_path, "landmarks", "lmk_test_tiny")
+    model_store.set_production("landmarks", "lmk_test_tiny", tmp_path)
     (tmp_path / "production.json").write_text(
         json.dumps({**json.loads((tmp_path / "production.json").read_text()), "emotion": "other"})
     )
-    card.set_production(tmp_path, "landmarks", "lmk_test_tiny")
+    model_store.set_production("landmarks", "lmk_test_tiny", tmp_path)
     assert json.loads((tmp_path / "production.json").read_text()) == {
         "emotion": "other",
         "landmarks": "lmk_test_tiny",

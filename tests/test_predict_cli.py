@@ -88,7 +88,7 @@ def test_usage_errors_exit_2(photos, tmp_path, capsys):
     empty = tmp_path / "nothing"
     empty.mkdir()
     assert main(["predict", str(empty)]) == 2
-    assert "no image files" in capsys.readouterr().err
+    assert "no image or video files" in capsys.readouterr().err
 
 
 def test_missing_models_exit_2_with_the_training_commands(photos, tmp_path, monkeypatch, capsys):

@@ -31,6 +31,10 @@ def face_png() -> bytes:
     return _png(canvas)
 
 
+def _image_captions(app) -> list[str]:
+    return [caption for element in app.get("image") for caption in element.captions]
+
+
 def _charts(app) -> list:
     return app.get("vega_lite_chart")
 
@@ -134,3 +138,30 @@ def test_several_models_offer_a_choice(db_path, models_env, face_png):
     app.file_uploader(key="predict_upload").set_value(("face.png", face_png, "image/png")).run()
     assert not app.exception, app.exception
     assert len(_charts(app)) == 1
+
+
+def test_camera_snapshot_gradcam_and_detector_choice(db_path, models_env, face_png):
+    """Issue 11: a camera snapshot goes through the same pipeline; the Grad-CAM toggle adds a heatmap per
+    face; the Haar detector stays one choice away."""
+    models_env("both")
+    app = open_page(PAGE)
+    app.radio(key="predict_source").set_value("Camera snapshot").run()
+    assert not app.exception, app.exception
+    assert "take a snapshot" in all_text(app)
+    jpeg = io.BytesIO()
+    Image.open(io.BytesIO(face_png)).convert("RGB").save(jpeg, "JPEG", quality=92)
+    app.camera_input[0].set_value(("snapshot.jpg", jpeg.getvalue(), "image/jpeg")).run()
+    assert not app.exception, app.exception
+    assert len(_charts(app)) == 1
+    captions = _image_captions(app)
+    assert not any("Grad-CAM" in c for c in captions), captions
+    app.toggle(key="predict_saliency").set_value(True).run()
+    assert not app.exception, app.exception
+    assert any("Grad-CAM" in c for c in _image_captions(app)), _image_captions(app)
+    app.selectbox(key="predict_detector").set_value("haar").run()
+    assert not app.exception, app.exception
+    assert len(_charts(app)) == 1
+    camera_help = app.camera_input[0]
+    camera_help.set_value(("bad.jpg", b"not a photo", "image/jpeg")).run()
+    assert not app.exception, app.exception
+    assert any("not an image" in e.value for e in app.error)

@@ -13,7 +13,8 @@ import pytest
 
 from faceemo.errors import DataError
 from faceemo.labels import EMOTIONS, LABEL_OF
-from faceemo.readers import Face, Skipped, open_source, pixels_to_array
+from faceemo.pixels import face_from_blob
+from faceemo.readers import FaceRecord, Skipped, open_source
 from tests.archive_factories import (
     corrupt_member,
     csv_text,
@@ -26,10 +27,10 @@ from tests.archive_factories import (
 from tests.factories import drawn_face
 
 
-def read_all(path: Path) -> tuple[list[Face], list[Skipped]]:
+def read_all(path: Path) -> tuple[list[FaceRecord], list[Skipped]]:
     with open_source(path) as source:
         items = list(source)
-    return [i for i in items if isinstance(i, Face)], [i for i in items if isinstance(i, Skipped)]
+    return [i for i in items if isinstance(i, FaceRecord)], [i for i in items if isinstance(i, Skipped)]
 
 
 def test_zip_image_folders_map_folders_through_labels_and_usage_from_prefix(tmp_path):
@@ -55,7 +56,7 @@ def test_folder_with_valid_split_and_no_prefix_takes_usage_from_the_folder(tmp_p
     with open_source(write_folder(tmp_path / "mma", files)) as source:
         assert (source.layout, source.kind) == ("image-folders", "folder")
         assert source.expected() == 21
-        faces = [i for i in source if isinstance(i, Face)]
+        faces = [i for i in source if isinstance(i, FaceRecord)]
     usage_of_split = {f.split: f.usage for f in faces}
     assert usage_of_split == {"train": "Training", "valid": "PublicTest", "test": "PrivateTest"}
     assert Counter(f.emotion for f in faces) == dict.fromkeys(EMOTIONS, 3)
@@ -114,12 +115,12 @@ def test_csv_inside_a_zip_and_in_a_folder(tmp_path):
     (folder / "fer2013.csv").write_text(text)
     with open_source(folder) as source:
         assert source.layout == "csv"
-        assert len([i for i in source if isinstance(i, Face)]) == 21
+        assert len([i for i in source if isinstance(i, FaceRecord)]) == 21
 
 
 def test_pixels_blob_round_trip():
     face = drawn_face("fear", seed=3)
-    assert np.array_equal(pixels_to_array(bytearray(face.tobytes())), face)
+    assert np.array_equal(face_from_blob(bytearray(face.tobytes())), face)
 
 
 # --- bad input ---------------------------------------------------------------------------------------

@@ -53,13 +53,17 @@ def test_generator_lists_every_committed_model(tmp_path):
         (tmp_path / path.with_suffix(".keras").name).write_bytes(b"stand-in")
     meta = json.loads(next(tmp_path.glob("emotion_*.json")).read_text())
     meta |= {"model_id": "emotion_new", "params": 4_200_000,
-             "metrics": {"PrivateTest": {"accuracy": 0.7012, "macro_f1": 0.6543}}}
+             "metrics": {"PrivateTest": {"accuracy": 0.7012, "macro_f1": 0.6543}},
+             "metrics_tta": {"PrivateTest": {"accuracy": 0.7234, "macro_f1": 0.68}}}
     (tmp_path / "emotion_new.json").write_text(json.dumps(meta))
     (tmp_path / "emotion_new.keras").write_bytes(b"stand-in")
     (tmp_path / "production.json").write_text(json.dumps({"emotion": "emotion_new"}))
     table = readme_figures.render(tmp_path)
     rows = [line for line in table.splitlines() if line.startswith("| [")]
-    new = "| [emotion_new](models/emotion_new.md) (production) | 4.20M | 70.12% / 65.43% | – / –"
+    new = (
+        "| [emotion_new](models/emotion_new.md) (production) | 4.20M | 70.12% / 65.43% | 72.34% / 68.00% "
+        "| – / –"
+    )
     assert rows[0].startswith(new), rows
     assert len(rows) == 1 + len(list((REPO_ROOT / "models").glob("emotion_*.json")))
 

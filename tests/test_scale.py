@@ -170,11 +170,9 @@ def test_warehouse_faces_match_the_local_steps(warehouse_run):
     assert len(rows) == len(faces) == 212 and (rows["status"] == "ok").all()
     assert rows["image_id"].tolist() == [f[0] for f in faces]
 
-    # the landmarks step's table, in the 96x96 frame: Ray's points moved back from the 48 px face
+    # the landmarks step's table, in the 96x96 frame of the crop
     for name in COLUMNS:
-        origin = rows["crop_x"] if name.endswith("_x") else rows["crop_y"]
-        frame96 = (rows[name] - origin + 0.5) * 96 / rows["crop_side"] - 0.5
-        assert np.abs(frame96.to_numpy() - table[name].to_numpy()).max() <= 2 * POINT_TOLERANCE, name
+        assert np.abs(rows[f"frame_{name}"].to_numpy() - table[name].to_numpy()).max() <= 1e-3, name
 
     # the emotions of the single-process library path on the same faces
     prepared = [prepare(np.frombuffer(p, np.uint8).reshape(48, 48), whole_image=True) for _, p in faces]
@@ -228,13 +226,13 @@ def test_pages_pick_an_attached_result_set(warehouse_run, monkeypatch, tmp_path)
     monkeypatch.setenv("FACEEMO_DB", str(copy))
 
     app = open_page("views/class_balance.py")
-    app.selectbox(key="balance_source").set_value("moved").run()
+    app.sidebar.selectbox(key="balance_source").set_value("moved").run()
     assert not app.exception, app.exception
     assert app.get("vega_lite_chart") and app.dataframe, "the predicted class balance, as a chart and a table"
     assert "Result set **moved**" in all_text(app) and "212" in str(app.metric[0].value)
 
     app = open_page("views/landmarks.py")
-    app.selectbox(key="landmarks_source").set_value("moved").run()
+    app.sidebar.selectbox(key="landmarks_source").set_value("moved").run()
     assert not app.exception, app.exception
     assert len(app.get("vega_lite_chart")) >= 2 and app.dataframe
     app.sidebar.multiselect(key="emotion_filter").set_value(["happy", "sad"]).run()
@@ -242,7 +240,7 @@ def test_pages_pick_an_attached_result_set(warehouse_run, monkeypatch, tmp_path)
 
     shutil.rmtree(moved)  # the Parquet folder is gone: a clear message, no crash
     app = open_page("views/class_balance.py")
-    app.selectbox(key="balance_source").set_value("moved").run()
+    app.sidebar.selectbox(key="balance_source").set_value("moved").run()
     assert not app.exception, app.exception
     text = all_text(app)
     assert "cannot be read" in text and "not there any more" in text and "attach-results" in text

@@ -4,30 +4,26 @@ random sample faces per emotion."""
 from __future__ import annotations
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 
-from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS, USAGES
-from views.common import load, require_images, selected_emotions
-from views.data_widgets import dataset_choice, face_strip
+from faceemo.analytics import class_balance
+from faceemo.labels import COLOURS, DISPLAY_NAMES
+from views.common import load, selected_emotions
+from views.data_widgets import data_page, face_strip
 from views.result_sets import pick, show_balance
 
 SEED_KEY = "balance_seed"
 
-st.title("Class balance")
-if (results := pick("balance_source", "the warehouse's labelled faces")) is not None:
+if (results := pick("balance_source", "the warehouse's labelled faces", "Class balance")) is not None:
     show_balance(results, selected_emotions())
     st.stop()
-require_images()
-dataset = dataset_choice("balance_dataset")
-emotions = selected_emotions()
-if not emotions:
-    st.info("Choose at least one emotion in the sidebar filter.")
-    st.stop()
+dataset, emotions = data_page("Class balance", "balance_dataset")
 
-counts = load("balance_counts", dataset=dataset, emotions=emotions)
-usages = [u for u in USAGES if u in set(counts["usage"])] + sorted(set(counts["usage"]) - set(USAGES))
-shown = [e for e in EMOTIONS if e in set(counts["emotion"])]
+balance = class_balance(
+    load("balance_counts", dataset=dataset, emotions=emotions),
+    load("balance_split_counts", dataset=dataset, emotions=emotions),
+)
+counts, usages, shown = balance.counts, balance.usages, balance.emotions
 colour = alt.Color(
     "emotion:N", scale=alt.Scale(domain=shown, range=[COLOURS[e] for e in shown]), sort=shown, legend=None
 )
@@ -65,21 +61,10 @@ with tab_percent:
     st.altair_chart(bars("percent", "% of the usage's faces", ".1f", shared_y=True))
 
 # The same numbers as a table, shaped like the data README: one row per usage and per folder split.
-splits = load("balance_split_counts", dataset=dataset, emotions=emotions)
-by_usage = counts.pivot_table(index="usage", columns="emotion", values="images", aggfunc="sum",
-                              fill_value=0).reindex(index=usages, columns=shown, fill_value=0)
-split_order = [s for s in ("train", "valid", "test") if s in set(splits["split"])]
-by_split = splits.pivot_table(index="split", columns="emotion", values="images", aggfunc="sum",
-                              fill_value=0).reindex(index=split_order, columns=shown, fill_value=0)
-by_split.index = [f"{s} (folder)" for s in by_split.index]
-table = pd.concat([by_usage, by_split])
-table["total"] = table.sum(axis=1)
-percent = counts.pivot_table(index="usage", columns="emotion", values="percent", aggfunc="sum",
-                             fill_value=0).reindex(index=usages, columns=shown, fill_value=0).round(2)
 st.subheader("Counts")
-st.dataframe(table.rename_axis("usage / split").reset_index(), hide_index=True)
+st.dataframe(balance.table.rename_axis("usage / split").reset_index(), hide_index=True)
 st.caption("`total` sums the emotions shown. Percent of each usage's faces:")
-st.dataframe(percent.rename_axis("usage").reset_index(), hide_index=True)
+st.dataframe(balance.percent.rename_axis("usage").reset_index(), hide_index=True)
 
 st.subheader("Sample faces")
 
@@ -96,11 +81,10 @@ button.button("Draw other faces", on_click=_redraw, key="balance_redraw")
 
 samples = load("balance_samples", dataset=dataset, emotions=emotions, usage=usage,
                per_emotion=int(per_emotion), seed=int(seed))
-in_usage = counts if usage == "all" else counts[counts["usage"] == usage]
 for emotion in shown:
     faces = samples[samples["emotion"] == emotion]
     if faces.empty:
         continue
-    available = int(in_usage.loc[in_usage["emotion"] == emotion, "images"].sum())
+    available = balance.available(usage, emotion)
     st.markdown(f"**{DISPLAY_NAMES[emotion]}** — {len(faces)} of {available:,}")
     face_strip(faces, list(faces["file_name"]))

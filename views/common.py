@@ -19,7 +19,7 @@ from typing import NamedTuple, TypeVar
 import pandas as pd
 import streamlit as st
 
-from faceemo import warehouse
+from faceemo import model_store, warehouse
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS
 from faceemo.paths import resolve_db
 
@@ -132,3 +132,12 @@ def selected_emotions() -> list[str]:
     """The emotions chosen in the sidebar filter (all of them before the filter is drawn)."""
     chosen = st.session_state.get(EMOTION_FILTER_KEY)
     return list(EMOTIONS) if chosen is None else [e for e in EMOTIONS if e in chosen]
+
+
+def production_model(task: str) -> str | None:
+    """The model id models/production.json names for `task`; None when it is missing or unreadable (a page
+    then just has no default)."""
+    try:
+        return model_store.production_choice(task)
+    except (OSError, ValueError):
+        return None

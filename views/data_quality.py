@@ -8,8 +8,8 @@ import math
 import streamlit as st
 
 from faceemo.quality import BLANK_STD
-from views.common import load, require_images, selected_emotions
-from views.data_widgets import dataset_choice, face_strip, without_pixels
+from views.common import load
+from views.data_widgets import data_page, face_strip, without_pixels
 
 GROUPS_PER_PAGE = 24
 # The findings first: copies across train/test (a model is tested on faces it was trained on) and copies
@@ -21,13 +21,7 @@ KINDS = {
     "all": "All groups",
 }
 
-st.title("Data quality")
-require_images()
-dataset = dataset_choice("quality_dataset")
-emotions = selected_emotions()
-if not emotions:
-    st.info("Choose at least one emotion in the sidebar filter.")
-    st.stop()
+dataset, emotions = data_page("Data quality", "quality_dataset")
 
 summary = load("quality_summary", dataset=dataset, emotions=emotions).iloc[0]
 st.caption(

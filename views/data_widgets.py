@@ -7,10 +7,22 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from faceemo.readers import pixels_to_array
-from views.common import load
+from faceemo.pixels import face_from_blob
+from views.common import load, require_images, selected_emotions
 
 DEFAULT_DATASET = "fer2013"
+
+
+def data_page(title: str, dataset_key: str) -> tuple[str, list[str]]:
+    """A data page's title and filters: (data set, emotions); a friendly stop without faces or emotions."""
+    st.title(title)
+    require_images()
+    dataset = dataset_choice(dataset_key)
+    emotions = selected_emotions()
+    if not emotions:
+        st.info("Choose at least one emotion in the sidebar filter.")
+        st.stop()
+    return dataset, emotions
 
 
 def dataset_choice(key: str) -> str:
@@ -27,7 +39,7 @@ def face_strip(frame: pd.DataFrame, captions: Sequence[str], width: int = 96) ->
     """The faces of `frame` (a `pixels` BLOB column) in a row that wraps, one caption each."""
     if frame.empty:
         return
-    st.image([pixels_to_array(blob) for blob in frame["pixels"]], caption=list(captions), width=width)
+    st.image([face_from_blob(blob) for blob in frame["pixels"]], caption=list(captions), width=width)
 
 
 def without_pixels(frame: pd.DataFrame) -> pd.DataFrame:

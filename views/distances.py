@@ -12,9 +12,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.landmark_stats import MEASURES, SCALES, STUDY_FINDINGS, DistanceSet, variant_label
-from views.common import Version, per_version, read, selected_emotions
-from views.landmarks_common import display, emotion_colour, require_landmarks, usage_filter
+from faceemo.analytics import DistanceAnalysis, distance_analysis
+from faceemo.landmark_stats import MEASURES, SCALES, STUDY_FINDINGS, variant_label
+from views.common import Version, per_version, read
+from views.landmarks_common import display, emotion_colour, landmark_filters
 
 N_BOOT = 2000
 
@@ -23,25 +24,13 @@ st.caption(
     "The study's two measures per face, from the predicted landmarks: **eye–nose** (both eye centres to the "
     "nose tip, averaged) and **nose–mouth** (nose tip to the bottom-lip centre). Blank frames are left out."
 )
-model_id = require_landmarks()
-emotions = selected_emotions()
-usages = usage_filter("distances_usage")
-if not emotions or not usages:
-    st.info("Choose at least one emotion (sidebar) and one usage.")
-    st.stop()
+model_id, emotions, usages = landmark_filters("distances_usage")
 
 
 @st.cache_data(show_spinner="Bootstrapping the per-emotion means…", max_entries=16)
-def _analysis(at: Version, model: str, usages: list[str], emotions: list[str]) -> dict:
+def _analysis(at: Version, model: str, usages: list[str], emotions: list[str]) -> DistanceAnalysis | None:
     frame = read(at, "distances_per_face", model_id=model, usages=usages, emotions=emotions)
-    if frame.empty:
-        return {}
-    ds = DistanceSet(frame, n_boot=N_BOOT)
-    result = {"n": len(frame), "summary": ds.summary(), "box": ds.box_stats()}
-    if len(ds.emotions) >= 2:
-        result["kruskal"] = ds.kruskal_table()
-        result["comparison"] = ds.study_comparison()
-    return result
+    return distance_analysis(frame, N_BOOT)
 
 
 VERDICTS = {"agrees": ":green[**Agrees**]", "disagrees": ":red[**Disagrees**]",
@@ -83,8 +72,18 @@ def finding_lines(comparison: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def emotion_axis(emotions: pd.Series) -> alt.X:
+    """Emotions along x in the rows' order, capitalized."""
+    return alt.X(
+        "emotion:N",
+        sort=list(emotions),
+        title=None,
+        axis=alt.Axis(labelExpr="upper(slice(datum.label,0,1)) + slice(datum.label,1)"),
+    )
+
+
 analysis = per_version(_analysis, model_id, usages, emotions)
-if not analysis:
+if analysis is None:
     st.info("No faces with landmarks match these filters.")
     st.stop()
 
@@ -98,7 +97,7 @@ scale_suffix = st.radio(
     "(same order and ratios as px). ÷ inter-ocular: divided by each face's eye-to-eye distance, so face "
     "size in the crop no longer matters.",
 )
-summary, box = analysis["summary"], analysis["box"]
+summary, box = analysis.summary, analysis.box
 unit = "px" if scale_suffix == "" else "ratio"
 
 columns = st.columns(len(MEASURES))
@@ -108,12 +107,7 @@ for column, (measure, title) in zip(columns, MEASURES.items(), strict=True):
     with column:
         st.subheader(title)
         base = alt.Chart(rows).encode(
-            x=alt.X(
-                "emotion:N",
-                sort=list(rows["emotion"]),
-                title=None,
-                axis=alt.Axis(labelExpr="upper(slice(datum.label,0,1)) + slice(datum.label,1)"),
-            ),
+            x=emotion_axis(rows["emotion"]),
         )
         bars = base.mark_errorbar(ticks=True).encode(
             y=alt.Y("ci_low:Q", title=f"mean ({unit}), 95% CI", scale=alt.Scale(zero=False)),
@@ -134,12 +128,7 @@ for column, (measure, title) in zip(columns, MEASURES.items(), strict=True):
         st.altair_chart((bars + dots).properties(height=260), width="stretch")
         boxes = box[box["variant"] == variant]
         bbase = alt.Chart(boxes).encode(
-            x=alt.X(
-                "emotion:N",
-                sort=list(boxes["emotion"]),
-                title=None,
-                axis=alt.Axis(labelExpr="upper(slice(datum.label,0,1)) + slice(datum.label,1)"),
-            ),
+            x=emotion_axis(boxes["emotion"]),
         )
         whiskers = bbase.mark_rule().encode(
             y=alt.Y("low:Q", title=f"distribution ({unit})", scale=alt.Scale(zero=False)), y2="high:Q"
@@ -154,15 +143,15 @@ for column, (measure, title) in zip(columns, MEASURES.items(), strict=True):
         st.altair_chart((whiskers + iqr + median).properties(height=240), width="stretch")
 
 st.caption(
-    f"{analysis['n']:,} faces; intervals from {N_BOOT:,} bootstrap resamples of the faces of each emotion. "
+    f"{analysis.n:,} faces; intervals from {N_BOOT:,} bootstrap resamples of the faces of each emotion. "
     "Boxes: quartiles; whiskers: 1.5 × IQR."
 )
 
 st.header("Do the emotions differ?")
-if "kruskal" not in analysis:
+if analysis.kruskal is None:
     st.info("Select at least two emotions to compare them.")
 else:
-    kw = analysis["kruskal"].copy()
+    kw = analysis.kruskal.copy()
     kw["measure"] = kw["measure"].map(variant_label)
     kw["p"] = kw["p"].map(lambda p: f"{p:.2e}" if p > 0 else "< 1e-300")  # scipy underflows to 0
     st.dataframe(
@@ -183,7 +172,7 @@ else:
     )
 
     st.header("The study's findings, checked")
-    comparison = analysis["comparison"]
+    comparison = analysis.comparison
     st.markdown("\n".join(f"- {line}" for line in finding_lines(comparison, summary)))
     st.caption(
         "In pixels, as the study measured; each line also gives the scale-free verdict (÷ inter-ocular). "
@@ -212,13 +201,7 @@ else:
                 )
 
 st.header("Per-emotion table")
-table = summary.assign(
-    value=lambda d: d.apply(lambda r: f"{r['mean']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}]", axis=1),
-    column=lambda d: d["measure"].map(MEASURES) + " " + d["scale"],
-)
-wide = table.pivot(index="emotion", columns="column", values="value")
-wide.insert(0, "faces", table.groupby("emotion")["n"].max())
-wide = wide.loc[[e for e in emotions if e in wide.index]]
+wide = analysis.table(emotions)
 wide.index = wide.index.map(display)
 thousands = st.column_config.NumberColumn(format="localized")  # 4,945 (in the reader's locale)
 st.dataframe(wide, width="stretch", column_config={"faces": thousands})

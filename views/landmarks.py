@@ -9,12 +9,13 @@ is cached.
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
+from faceemo.analytics import pooled_centres
 from faceemo.keypoints import KEYPOINTS
 from faceemo.landmark_stats import mean_faces
+from faceemo.pixels import face_from_blob
 from views.common import Version, load, per_version, read, selected_emotions
 from views.landmarks_common import (
     AXIS_X,
@@ -25,26 +26,20 @@ from views.landmarks_common import (
     emotion_colour,
     face_layer,
     face_lines,
+    landmark_filters,
     outside_frame,
-    require_landmarks,
-    usage_filter,
 )
 from views.result_sets import pick, show_landmarks
 
-st.title("Landmarks")
-if (results := pick("landmarks_source", "FER-2013 in the warehouse")) is not None:
+if (results := pick("landmarks_source", "FER-2013 in the warehouse", "Landmarks")) is not None:
     show_landmarks(results, selected_emotions())
     st.stop()
+st.title("Landmarks")
 st.caption(
     "15 facial keypoints predicted for every FER-2013 face (96x96 frame: the 48x48 face upscaled x2). "
     "Blank frames are left out of the statistics."
 )
-model_id = require_landmarks()
-emotions = selected_emotions()
-usages = usage_filter("landmarks_usage")
-if not emotions or not usages:
-    st.info("Choose at least one emotion (sidebar) and one usage.")
-    st.stop()
+model_id, emotions, usages = landmark_filters("landmarks_usage")
 
 stats = load("landmarks_stats", model_id=model_id, usages=usages, emotions=emotions)
 if stats.empty:
@@ -128,7 +123,7 @@ with tab_one:
             )
             image_id = st.selectbox("Face (image id)", choices["image_id"].tolist(), key="landmarks_bg_face")
             one = load("landmarks_image", model_id=model_id, image_id=int(image_id))
-            pixels = np.frombuffer(one["pixels"].iloc[0], np.uint8).reshape(48, 48)
+            pixels = face_from_blob(one["pixels"].iloc[0])
     table = stats[stats["emotion"] == emotion]
     low, high = ("min", "max") if envelope.startswith("min") else ("q25", "q75")
     boxes = (
@@ -168,10 +163,7 @@ with tab_all:
         "a pixel or two.",
     )
     means = _points(stats[["emotion", "keypoint", "n", "mean_x", "mean_y"]])
-    weights = means.assign(wx=means["x"] * means["n"], wy=means["y"] * means["n"])
-    overall = weights.groupby("keypoint")[["wx", "wy", "n"]].sum()
-    centre = pd.DataFrame({"ox": overall["wx"] / overall["n"], "oy": overall["wy"] / overall["n"]})
-    shown = means.join(centre, on="keypoint")
+    shown = means.join(pooled_centres(means), on="keypoint")
     shown["x"] = shown["ox"] + magnify * (shown["x"] - shown["ox"])
     shown["y"] = shown["oy"] + magnify * (shown["y"] - shown["oy"])
     chart = (
@@ -273,7 +265,7 @@ with tab_browse:
         image_id = st.selectbox("Face", list(labels), format_func=labels.get, key="landmarks_face")
         one = load("landmarks_image", model_id=model_id, image_id=int(image_id))
         row = one.iloc[0]
-        pixels = np.frombuffer(row["pixels"], np.uint8).reshape(48, 48)
+        pixels = face_from_blob(row["pixels"])
         pts = pd.DataFrame(
             {
                 "keypoint": list(KEYPOINTS),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 
 import altair as alt
 import numpy as np
@@ -14,8 +13,8 @@ import streamlit as st
 
 from faceemo.keypoints import FRAME_SIZE
 from faceemo.labels import COLOURS, DISPLAY_NAMES, USAGES
-from faceemo.paths import models_dir, resolve_db
-from views.common import load, require_images, row_count
+from faceemo.paths import resolve_db
+from views.common import load, production_model, require_images, row_count, selected_emotions
 
 LANDMARKS_COMMAND = "python -m pipelines landmarks"
 # Segments that make the 15 points read as a face: (from, to) keypoint names.
@@ -40,13 +39,6 @@ AXIS_X = alt.X("x:Q", scale=alt.Scale(domain=SCALE_X.domain, nice=False), axis=N
 AXIS_Y = alt.Y("y:Q", scale=alt.Scale(domain=SCALE_Y.domain, nice=False), axis=None)
 
 
-def _production_landmarks() -> str | None:
-    try:
-        return json.loads((models_dir() / "production.json").read_text()).get("landmarks")
-    except (OSError, ValueError):
-        return None
-
-
 def require_landmarks() -> str:
     """The chosen landmark model (sidebar), or a friendly stop with the command that fills the table."""
     require_images()
@@ -58,7 +50,7 @@ def require_landmarks() -> str:
         st.code(LANDMARKS_COMMAND + (f" --db {db}" if db != resolve_db(None) else ""))
         st.stop()
     ids = models["model_id"].tolist()
-    production = _production_landmarks()
+    production = production_model("landmarks")
     default = ids.index(production) if production in ids else 0
     return st.sidebar.selectbox(
         "Landmark model",
@@ -67,6 +59,17 @@ def require_landmarks() -> str:
         key="landmark_model",
         format_func=lambda m: f"{m} ({int(models.set_index('model_id').loc[m, 'faces']):,} faces)",
     )
+
+
+def landmark_filters(usage_key: str) -> tuple[str, list[str], list[str]]:
+    """The landmark model, emotions and usages a landmark page shows; a friendly stop when none."""
+    model_id = require_landmarks()
+    emotions = selected_emotions()
+    usages = usage_filter(usage_key)
+    if not emotions or not usages:
+        st.info("Choose at least one emotion (sidebar) and one usage.")
+        st.stop()
+    return model_id, emotions, usages
 
 
 def usage_filter(key: str) -> list[str]:

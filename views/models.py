@@ -3,16 +3,22 @@ faces they got wrong. Reads the warehouse only (rows written by train-emotion an
 
 from __future__ import annotations
 
-import json
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.emotion.data import face_from_blob
+from faceemo.analytics import confusion_cells
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS
-from faceemo.paths import models_dir
-from views.common import Version, load, per_version, read, require_images, selected_emotions
+from faceemo.pixels import face_from_blob
+from views.common import (
+    Version,
+    load,
+    per_version,
+    production_model,
+    read,
+    require_images,
+    selected_emotions,
+)
 
 EVALUATE = "python -m pipelines evaluate"
 TTA_COLUMN = "Private acc (TTA)"
@@ -27,13 +33,6 @@ if models.empty:
     st.markdown("Register and evaluate the committed models (`models/`), or train one first:")
     st.code(f"{EVALUATE}\n{TRAIN}")
     st.stop()
-
-
-def _production_id() -> str | None:
-    try:
-        return json.loads((models_dir() / "production.json").read_text()).get("emotion")
-    except (OSError, ValueError):
-        return None
 
 
 # --- the models table --------------------------------------------------------------------------------
@@ -55,7 +54,7 @@ if not has_tta.any():
 HELP = {
     "Private acc": "Accuracy on PrivateTest, the held-out split: no model was fit or selected on it",
     "Private F1": "Macro-F1 on PrivateTest: the mean F1 of the 7 emotions (rare ones count as much)",
-    TTA_COLUMN: "PrivateTest accuracy with test-time augmentation: the mean of 12 views of each face",
+    TTA_COLUMN: "PrivateTest accuracy with test-time augmentation: the mean of 10 views of each face",
     "Public acc": "Accuracy on PublicTest, the split training selected its best epoch on",
     "Public F1": "Macro-F1 on PublicTest",
 }
@@ -112,7 +111,7 @@ with st.expander("How they were trained"):
     )
 
 ids = list(models["model_id"])
-production = _production_id()
+production = production_model("emotion")
 default = ids.index(production) if production in ids else 0
 model_id = (
     st.selectbox("Model", ids, index=default, help="Models registered in the warehouse")
@@ -178,13 +177,7 @@ st.subheader(f"Confusion matrix — {usage}{' (TTA)' if tta else ''}")
 @st.cache_data(show_spinner=False, max_entries=64)
 def _confusion(at: Version, model_id: str, usage: str, tta: bool) -> pd.DataFrame:
     """Every (true, predicted) cell with its count and share of the true emotion, once per version."""
-    counts = read(at, "models_confusion", model_id=model_id, usage=usage, tta=tta)
-    grid = pd.MultiIndex.from_product(
-        [range(len(EMOTIONS)), range(len(EMOTIONS))], names=["true_label", "predicted_label"]
-    )
-    cells = counts.set_index(["true_label", "predicted_label"])["n"].reindex(grid, fill_value=0).reset_index()
-    cells["row_share"] = cells["n"] / cells.groupby("true_label")["n"].transform("sum").replace(0, 1)
-    return cells
+    return confusion_cells(read(at, "models_confusion", model_id=model_id, usage=usage, tta=tta))
 
 
 confusion = per_version(_confusion, model_id, usage, bool(tta))

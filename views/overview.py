@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from faceemo.labels import EMOTIONS, USAGES
+from faceemo.analytics import faces_per_split_and_usage, faces_per_usage
 from faceemo.paths import resolve_db
 from views.common import load, require_images
 
@@ -30,12 +30,11 @@ ingests = load("overview_latest_ingest", dataset=None)
 for ingest in ingests.itertuples(index=False):
     st.header(f"Data set `{ingest.dataset}`")
     counts = load("overview_counts", dataset=ingest.dataset)
-    per_usage = counts.groupby("usage")["images"].sum()
+    per_usage = faces_per_usage(counts)
     cols = st.columns(2 + len(per_usage))
     cols[0].metric("Faces", f"{int(counts['images'].sum()):,}")
-    for col, usage in zip(cols[1:], [u for u in USAGES if u in per_usage] +
-                          [u for u in per_usage.index if u not in USAGES], strict=False):
-        col.metric(usage, f"{int(per_usage[usage]):,}")
+    for col, (usage, n) in zip(cols[1:], per_usage.items(), strict=False):
+        col.metric(usage, f"{int(n):,}")
     cols[-1].metric("Skipped files", f"{_int(ingest.n_skipped):,}")
 
     kind = ingest.source_kind if isinstance(ingest.source_kind, str) else "unknown source"
@@ -50,13 +49,9 @@ for ingest in ingests.itertuples(index=False):
     if _int(ingest.n_converted):
         st.caption(f"{_int(ingest.n_converted):,} images were converted to 8-bit gray / resized to 48x48.")
 
-    table = counts.pivot_table(index=["split", "usage"], columns="emotion", values="images",
-                               aggfunc="sum", fill_value=0)
-    table = table.reindex(columns=[e for e in EMOTIONS if e in table.columns])
-    table["total"] = table.sum(axis=1)
     st.subheader("Faces per split, usage and emotion")
     st.caption("All emotions (the sidebar filter applies to the class-balance and data-quality pages).")
-    st.dataframe(table.reset_index(), hide_index=True)
+    st.dataframe(faces_per_split_and_usage(counts), hide_index=True)
     blank = int(counts["blank"].sum())
     if blank:
         st.caption(f"{blank:,} of them are blank frames (see Data quality).")

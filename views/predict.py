@@ -1,4 +1,5 @@
-"""Predict: upload photos (or pick a sample face) and see every face's emotion and landmarks."""
+"""Predict: upload photos, take a camera snapshot or pick a sample face; see every face's emotion,
+landmarks and (on request) a Grad-CAM heatmap of what the emotion model looked at."""
 
 from __future__ import annotations
 
@@ -11,38 +12,32 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from faceemo import inference, model_store, warehouse
+from faceemo import detectors, gradcam, inference, model_store, warehouse
 from faceemo.annotate import annotate_image, draw_landmarks, face_label
 from faceemo.errors import FaceemoError, ModelError
 from faceemo.images import IMAGE_EXTENSIONS
 from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS
-from faceemo.paths import models_dir
+from faceemo.pixels import face_from_blob
 from views import common
+from views.model_cache import cached_models
+from views.model_cache import models_stamp as _models_stamp
 
 SOURCE_UPLOAD = "Upload photos"
+SOURCE_CAMERA = "Camera snapshot"
 SOURCE_SAMPLE = "Sample face from the warehouse"
 UPLOAD_TYPES = [ext.lstrip(".") for ext in IMAGE_EXTENSIONS]
-
-
-def _models_stamp() -> tuple:
-    """Changes whenever a model file or production.json changes: the cached models are then reloaded."""
-    folder = models_dir()
-    return (str(folder), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.json"))))
-
-
-@st.cache_resource(show_spinner="Loading the models ...", max_entries=4)
-def cached_models(emotion_id: str | None, landmark_id: str | None, stamp: tuple) -> inference.Models:
-    return inference.load_models(emotion_id, landmark_id)
 
 
 @st.cache_data(show_spinner="Finding faces ...", max_entries=64)
 def cached_analysis(
     data: bytes, name: str, emotion_id: str | None, landmark_id: str | None, stamp: tuple,
-    whole_image_if_no_face: bool,
+    whole_image_if_no_face: bool, detector: str | None = None, align: bool = inference.ALIGN_DEFAULT,
 ) -> tuple[np.ndarray, list[inference.FaceResult]]:
     """(RGB pixels for display, faces) of one uploaded photo; ImageError for a bad one (not cached)."""
     models = cached_models(emotion_id, landmark_id, stamp)
-    prepared = inference.prepare(data, name, whole_image_if_no_face=whole_image_if_no_face)
+    prepared = inference.prepare(
+        data, name, whole_image_if_no_face=whole_image_if_no_face, detector=detector, align=align
+    )
     return prepared.image.rgb, inference.predict_faces([prepared], models)[0]
 
 
@@ -102,12 +97,26 @@ def _downloads(rows: list[dict], stem: str, key: str) -> None:
     )
 
 
+def _saliency_on() -> bool:
+    return bool(st.session_state.get("predict_saliency"))
+
+
 def render_face(result: inference.FaceResult, stem: str, key: str, truth: str | None = None) -> None:
-    """One face: its crop with landmarks, its probabilities, its downloads."""
+    """One face: its crop with landmarks (and Grad-CAM when asked), its probabilities, its downloads."""
     left, right = st.columns([1, 2])
     caption = "Face crop (as the models see it)"
     caption += " with its 15 landmarks" if result.landmarks_96 is not None else "; no landmark model"
+    if result.angle:
+        caption += f", turned {result.angle:+.0f}° to level the eyes"
     left.image(draw_landmarks(result.crop96, result.landmarks_96, size=240), caption=caption)
+    if _saliency_on() and result.probabilities is not None:
+        try:
+            left.image(
+                gradcam.overlay_for(result, size=240),
+                caption=f"Grad-CAM: where the model saw *{DISPLAY_NAMES[result.emotion]}* (red: most)",
+            )
+        except FaceemoError as exc:
+            left.warning(f"No heatmap for this model: {exc}")
     with right:
         if result.probabilities is None:
             st.info("No emotion model: probabilities are not available.")
@@ -141,12 +150,22 @@ def render_photo(name: str, rgb: np.ndarray, results: list[inference.FaceResult]
         render_face(result, stem, f"{key}_{result.index}")
 
 
-def _upload_section(emotion_id: str | None, landmark_id: str | None, stamp: tuple, fallback: bool) -> None:
+def _upload_section(
+    emotion_id: str | None, landmark_id: str | None, stamp: tuple, fallback: bool, options: dict,
+    camera: bool = False,
+) -> None:
     limit = st.get_option("server.maxUploadSize")
-    uploads = st.file_uploader(
-        "Photos", type=UPLOAD_TYPES, accept_multiple_files=True, key="predict_upload",
-        help=f"JPEG, PNG, WebP, BMP, TIFF or GIF (first frame), up to {limit} MB each.",
-    )
+    if camera:
+        snapshot = st.camera_input("Take a snapshot", key="predict_camera")
+        uploads = [snapshot] if snapshot is not None else []
+        if not uploads:
+            st.info("Allow the camera in your browser and take a snapshot: every face in it is analysed.")
+            return
+    else:
+        uploads = st.file_uploader(
+            "Photos", type=UPLOAD_TYPES, accept_multiple_files=True, key="predict_upload",
+            help=f"JPEG, PNG, WebP, BMP, TIFF or GIF (first frame), up to {limit} MB each.",
+        )
     if not uploads:
         st.info("Upload one or several photos: every face in them gets its emotion and landmarks.")
         return
@@ -161,7 +180,7 @@ def _upload_section(emotion_id: str | None, landmark_id: str | None, stamp: tupl
         shown[digest] = upload.name
         try:
             rgb, results = cached_analysis(
-                upload.getvalue(), upload.name, emotion_id, landmark_id, stamp, fallback
+                upload.getvalue(), upload.name, emotion_id, landmark_id, stamp, fallback, **options
             )
         except FaceemoError as exc:
             # a bad file gets its reason; the other files are still processed
@@ -192,7 +211,7 @@ def _sample_section(models: inference.Models) -> None:
         "Sample face", list(labels), index=first_happy, format_func=labels.get, key="predict_sample"
     )
     row = samples.set_index("image_id").loc[chosen]
-    pixels = np.frombuffer(row["pixels"], dtype=np.uint8).reshape(int(row["height"]), int(row["width"]))
+    pixels = face_from_blob(row["pixels"])
     # a warehouse face is already a FER-2013 crop: no detection, the whole image is the face
     results = inference.analyze(pixels, name=row["file_name"], models=models, whole_image=True)
     render_face(results[0], Path(row["file_name"]).stem, f"sample_{chosen}", truth=row["emotion"])
@@ -200,8 +219,8 @@ def _sample_section(models: inference.Models) -> None:
 
 st.title("Predict")
 st.caption(
-    "Every face in a photo, found by OpenCV's Haar cascades and cropped like FER-2013, "
-    "gets the 7 emotion probabilities and 15 facial landmarks."
+    "Every face in a photo, found by a face detector (YuNet by default), levelled on its eye line and "
+    "cropped like FER-2013, gets the 7 emotion probabilities and 15 facial landmarks."
 )
 
 pick_left, pick_right = st.columns(2)
@@ -219,12 +238,31 @@ except ModelError as exc:
 for notice in models.notices():
     st.warning(notice)
 
-source = st.radio("Faces from", [SOURCE_UPLOAD, SOURCE_SAMPLE], horizontal=True, key="predict_source")
-if source == SOURCE_UPLOAD:
+source = st.radio(
+    "Faces from", [SOURCE_UPLOAD, SOURCE_CAMERA, SOURCE_SAMPLE], horizontal=True, key="predict_source"
+)
+st.toggle(
+    "Show what the model looked at (Grad-CAM)", key="predict_saliency",
+    help="A heatmap over each face crop: the regions that raised the predicted emotion's score most.",
+)
+if source in (SOURCE_UPLOAD, SOURCE_CAMERA):
+    with st.expander("Detection options"):
+        found = detectors.available()
+        detector = st.selectbox(
+            "Face detector", found, index=found.index(detectors.default_name()), key="predict_detector",
+            format_func=lambda n: f"{n}: {detectors.get(n).description}",
+        )
+        align = st.checkbox(
+            "Level each face on its eye line before cropping", value=inference.ALIGN_DEFAULT,
+            key="predict_align",
+        )
     fallback = st.checkbox(
         "If no face is found, treat the whole image as one face", key="predict_whole_image",
         help="As the original study did: the whole photo, padded to a square, becomes the face crop.",
     )
-    _upload_section(emotion_id, landmark_id, stamp, fallback)
+    _upload_section(
+        emotion_id, landmark_id, stamp, fallback, {"detector": detector, "align": align},
+        camera=source == SOURCE_CAMERA,
+    )
 else:
     _sample_section(models)

@@ -34,14 +34,15 @@ def attached() -> pd.DataFrame:
     return load("results_list") if row_count("result_sets") else pd.DataFrame()
 
 
-def pick(key: str, warehouse_label: str) -> pd.Series | None:
-    """A "Faces" choice, shown only when result sets are attached: the warehouse's faces (None) or one
-    result set (its results_list row). A set whose folder is gone stops the page with what to do."""
+def pick(key: str, warehouse_label: str, title: str) -> pd.Series | None:
+    """A "Faces" choice in the sidebar, shown only when result sets are attached: the warehouse's faces
+    (None: the page goes on as usual) or one result set (its results_list row, after the page's `title`).
+    A set whose folder is gone stops the page with what to do."""
     sets = attached()
     if sets.empty:
         return None
     names = sets["name"].tolist()
-    chosen = st.selectbox(
+    chosen = st.sidebar.selectbox(
         "Faces",
         [WAREHOUSE, *names],
         key=key,
@@ -51,6 +52,7 @@ def pick(key: str, warehouse_label: str) -> pd.Series | None:
     )
     if chosen == WAREHOUSE:
         return None
+    st.title(title)
     row = sets.set_index("name").loc[chosen].copy()
     row["name"] = chosen
     problem = result_set_problem(row["path"])

@@ -9,7 +9,9 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from faceemo.files import atomic_write_json
 from faceemo.labels import EMOTIONS
+from faceemo.model_store import write_model_files  # noqa: F401  (the train steps import it here)
 
 
 def device_description() -> str:
@@ -43,10 +45,7 @@ def _cpu_model() -> str:
 
 
 def write_sidecar(path: Path, meta: dict[str, Any]) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=1, default=float) + "\n")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_json(path, meta)
 
 
 def _pct(value: float | None) -> str:
@@ -93,6 +92,23 @@ def _recipe(config: dict[str, Any]) -> str:
     )
 
 
+def _start_rows(start: dict[str, Any] | None) -> list[str]:
+    """A warm-started run: what it started from, and the wall time of both cycles together."""
+    if not start:
+        return []
+    rows = [f"| starts from | the weights of `{start.get('model_id') or start.get('path')}`"]
+    if start.get("epochs"):
+        rows[0] += f" ({start['epochs']} epochs, {start.get('train_seconds', 0) / 60:.1f} min)"
+    rows[0] += "; its command comes first below |"
+    return rows
+
+
+def _start_commands(start: dict[str, Any] | None) -> list[str]:
+    if not start or not start.get("command"):
+        return []
+    return [f"# first cycle ({start.get('model_id')})", start["command"], "# this cycle"]
+
+
 def _curve(history: list[dict[str, Any]]) -> list[str]:
     if not history:
         return []
@@ -111,32 +127,21 @@ def _curve(history: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def model_card(meta: dict[str, Any]) -> str:
-    """The markdown card of a trained emotion model, from its sidecar metadata."""
-    metrics = meta.get("metrics", {})
-    lines = [
-        f"# {meta['model_id']}",
-        "",
-        f"Emotion classifier (FER-2013, 7 classes), architecture `{meta['architecture']}`"
-        + (f" with options `{json.dumps(meta.get('model_options'))}`" if meta.get("model_options") else "")
-        + ".",
-        "",
-        "| | |",
-        "|---|---|",
+def _io_rows(meta: dict[str, Any]) -> list[str]:
+    return [
         f"| parameters | {meta['params']:,} |",
         f"| weights stored as | {meta.get('weights_dtype', 'float32')} "
         f"({meta.get('file_bytes', 0) / 2**20:.1f} MiB) |",
         "| input | float32 (N, 48, 48, 1) in 0..255; preprocessing inside the model: "
         f"{meta.get('preprocessing')} |",
         "| output | (N, 7) softmax in FER-2013 label order: " + ", ".join(EMOTIONS) + " |",
-        f"| data | {meta.get('trained_on')} |",
-        f"| selected on | {meta.get('selected_on')} (best epoch {meta.get('best_epoch')}) |",
-        f"| epochs | {meta.get('epochs')} (stopped by: {meta.get('stopped')}) |",
-        f"| wall time | {meta.get('train_seconds', 0) / 60:.1f} min |",
-        f"| device | {meta.get('device')} ({meta.get('replicas', 1)} replica(s)) |",
-        f"| backend | keras {meta.get('keras_version')} on {meta.get('backend')} |",
-        f"| date | {meta.get('created_at')} UTC |",
-        "",
+    ]
+
+
+def _accuracy_section(meta: dict[str, Any]) -> list[str]:
+    """Accuracy plain and with TTA per split, per-class figures, the float16 check."""
+    metrics = meta.get("metrics", {})
+    lines = [
         "## Accuracy",
         "",
         "| split | role | mode | accuracy | macro-F1 | faces |",
@@ -168,6 +173,32 @@ def model_card(meta: dict[str, Any]) -> str:
             f"float16 storage check on PublicTest: float32 accuracy {_pct(chk['float32'])}, "
             f"float16 {_pct(chk['float16'])}, {chk['changed']} of {chk['n']} predictions changed.",
         ]
+    return lines
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    """The markdown card of a trained emotion model, from its sidecar metadata."""
+    lines = [
+        f"# {meta['model_id']}",
+        "",
+        f"Emotion classifier (FER-2013, 7 classes), architecture `{meta['architecture']}`"
+        + (f" with options `{json.dumps(meta.get('model_options'))}`" if meta.get("model_options") else "")
+        + ".",
+        "",
+        "| | |",
+        "|---|---|",
+        *_io_rows(meta),
+        f"| data | {meta.get('trained_on')} |",
+        f"| selected on | {meta.get('selected_on')} (best epoch {meta.get('best_epoch')}) |",
+        f"| epochs | {meta.get('epochs')} (stopped by: {meta.get('stopped')}) |",
+        f"| wall time | {meta.get('train_seconds', 0) / 60:.1f} min |",
+        *_start_rows(meta.get("init_from")),
+        f"| device | {meta.get('device')} ({meta.get('replicas', 1)} replica(s)) |",
+        f"| backend | keras {meta.get('keras_version')} on {meta.get('backend')} |",
+        f"| date | {meta.get('created_at')} UTC |",
+        "",
+        *_accuracy_section(meta),
+    ]
     throughput = meta.get("throughput") or {}
     lines += [
         "",
@@ -190,9 +221,51 @@ def model_card(meta: dict[str, Any]) -> str:
         "Command (add `--resume` to continue an interrupted run from its last epoch checkpoint):",
         "",
         "```",
+        *_start_commands(meta.get("init_from")),
         meta.get("command", ""),
         "```",
         *_curve(meta.get("history") or []),
         "",
     ]
+    return "\n".join(lines)
+
+
+def ensemble_card(meta: dict[str, Any]) -> str:
+    """The markdown card of an ensemble (`python -m pipelines ensemble-emotion`)."""
+    members = meta["members"]
+    lines = [
+        f"# {meta['model_id']}",
+        "",
+        f"Emotion classifier (FER-2013, 7 classes): the mean of the probabilities of {len(members)} "
+        "trained models, stored and used as one model.",
+        "",
+        "| | |",
+        "|---|---|",
+        "| members | " + ", ".join(f"`{m['model_id']}`" for m in members) + " (their cards say how each "
+        "was trained) |",
+        *_io_rows(meta),
+        f"| data | {meta.get('trained_on')} |",
+        f"| selected on | {meta.get('selected_on')} |",
+        f"| training wall time | {meta.get('train_seconds', 0) / 60:.1f} min, all members together |",
+        f"| date | {meta.get('created_at')} UTC |",
+        "",
+        *_accuracy_section(meta),
+        "",
+        "## Members",
+        "",
+        "| model | epochs | PublicTest | PublicTest TTA | PrivateTest | PrivateTest TTA |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in members:
+        plain, tta = m.get("metrics") or {}, m.get("metrics_tta") or {}
+        lines.append(
+            f"| `{m['model_id']}` | {m.get('epochs')} "
+            + "".join(
+                f"| {_pct((figures.get(usage) or {}).get('accuracy'))} "
+                for usage in ("PublicTest", "PrivateTest")
+                for figures in (plain, tta)
+            )
+            + "|"
+        )
+    lines += ["", "Command:", "", "```", meta.get("command", ""), "```", ""]
     return "\n".join(lines)

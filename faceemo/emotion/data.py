@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from faceemo.errors import DataError, WarehouseError
+from faceemo.files import atomic_save
 from faceemo.labels import NUM_CLASSES, USAGES
+from faceemo.pixels import faces_from_blobs
 
 FLAG_BLANK = 1
 FLAG_TEST_DUPLICATE = 2
@@ -82,9 +84,9 @@ def from_warehouse(db: str | os.PathLike | None, usages: tuple[str, ...] = USAGE
         con.close()
     if frame.empty:
         raise WarehouseError(f"the warehouse has no faces of {', '.join(usages)}")
-    pixels = np.frombuffer(b"".join(frame["pixels"]), dtype=np.uint8)
-    if pixels.size != len(frame) * 48 * 48:
+    if sum(len(blob) for blob in frame["pixels"]) != len(frame) * 48 * 48:
         raise WarehouseError("the warehouse holds faces that are not 48x48 uint8; re-run the ingest step")
+    pixels = faces_from_blobs(frame["pixels"])
     flags = (
         frame["is_blank"].to_numpy(bool) * FLAG_BLANK
         + frame["test_duplicate"].to_numpy(bool) * FLAG_TEST_DUPLICATE
@@ -98,15 +100,15 @@ def from_warehouse(db: str | os.PathLike | None, usages: tuple[str, ...] = USAGE
     )
 
 
-def encode_pixels(pixels: np.ndarray) -> np.ndarray:
+def compress_faces(pixels: np.ndarray) -> np.ndarray:
     """uint8 (N, H, W) faces -> LZMA-compressed 2-D difference residuals (a uint8 byte array)."""
     p = pixels.astype(np.int16)
     residual = np.diff(np.diff(p, axis=2, prepend=0), axis=1, prepend=0)
     return np.frombuffer(lzma.compress((residual % 256).astype(np.uint8).tobytes(), preset=6), np.uint8)
 
 
-def decode_pixels(blob: np.ndarray, n: int, size: int = 48) -> np.ndarray:
-    """The exact inverse of encode_pixels."""
+def decompress_faces(blob: np.ndarray, n: int, size: int = 48) -> np.ndarray:
+    """The exact inverse of compress_faces."""
     residual = np.frombuffer(lzma.decompress(blob.tobytes()), np.uint8).reshape(n, size, size)
     return np.cumsum(np.cumsum(residual, axis=1, dtype=np.uint8), axis=2, dtype=np.uint8)
 
@@ -122,18 +124,11 @@ def write_pack(faces: Faces, path: str | os.PathLike, meta: dict | None = None) 
         "counts": faces.counts(),
         **(meta or {}),
     }
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(
-        tmp,
-        pixels=encode_pixels(faces.pixels),
-        labels=faces.labels,
-        usage=faces.usage,
-        image_id=faces.image_id,
-        flags=faces.flags,
-        meta=np.array(json.dumps(meta)),
-    )
-    os.replace(tmp, path)
-    return path
+    arrays = {
+        "pixels": compress_faces(faces.pixels), "labels": faces.labels, "usage": faces.usage,
+        "image_id": faces.image_id, "flags": faces.flags, "meta": np.array(json.dumps(meta)),
+    }
+    return atomic_save(path, lambda tmp: np.savez(tmp, **arrays))
 
 
 def read_pack(path: str | os.PathLike, usages: tuple[str, ...] = USAGES) -> tuple[Faces, dict]:
@@ -151,7 +146,7 @@ def read_pack(path: str | os.PathLike, usages: tuple[str, ...] = USAGES) -> tupl
                 raise DataError(
                     f"{path} uses the pixel codec {meta.get('codec')!r}, expected {PIXEL_CODEC!r}"
                 )
-            pixels = decode_pixels(pack["pixels"], int(meta["n"]))
+            pixels = decompress_faces(pack["pixels"], int(meta["n"]))
             faces = Faces(pixels, *(pack[k] for k in ("labels", "usage", "image_id", "flags")))
     except (OSError, ValueError, KeyError, lzma.LZMAError) as exc:
         raise DataError(f"cannot read the pack {path}: {exc}") from exc
@@ -195,6 +190,3 @@ def class_weights(labels: np.ndarray, power: float = 0.5) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def face_from_blob(blob: bytes) -> np.ndarray:
-    """A warehouse `pixels` BLOB as a uint8 48x48 image."""
-    return np.frombuffer(blob, dtype=np.uint8).reshape(48, 48)

@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from faceemo import store
+
 
 def write_run(con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> str | None:
     """Insert (or replace) the run and per-epoch history described by a sidecar; returns the run id."""
@@ -21,22 +23,14 @@ def write_run(con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> str | Non
         finished = dt.datetime.fromisoformat(started) + dt.timedelta(
             seconds=float(meta.get("train_seconds") or 0)
         )
-    con.execute("DELETE FROM history WHERE run_id = ?", [run_id])
-    con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
-    con.execute(
-        "INSERT INTO runs VALUES (?, ?, coalesce(?::TIMESTAMP, now()), ?::TIMESTAMP, ?)",
-        [run_id, meta["model_id"], started, finished, json.dumps(meta.get("config") or {}, default=str)],
-    )
     rows = [
-        (run_id, int(row["epoch"]), metric, float(value))
+        (int(row["epoch"]), metric, float(value))
         for row in history
         for metric, value in row.items()
         if metric != "epoch" and value is not None
     ]
-    if rows:
-        con.executemany("INSERT INTO history VALUES (?, ?, ?, ?)", rows)
+    store.write_run(
+        con, run_id, meta["model_id"], started, finished,
+        json.dumps(meta.get("config") or {}, default=str), rows,
+    )
     return run_id
-
-
-def has_run(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
-    return con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] > 0

@@ -8,7 +8,6 @@ PrivateTest is never looked at here.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from faceemo.emotion.batches import FaceBatches
 from faceemo.emotion.data import Faces, class_weights
 from faceemo.emotion.models import build, spec_of
 from faceemo.errors import ModelError
+from faceemo.files import atomic_write_json
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 DEFAULT_WEIGHT_DECAY = {"sgd": 1e-4, "adam": 0.0, "adamw": 0.05}
@@ -56,6 +56,7 @@ class TrainConfig:
     time_budget_s: float | None = None
     checkpoint_dir: str | None = None
     resume: bool = False
+    init_from: str | None = None  # warm start: weights of a saved model of the same architecture
     seed: int = 0
     model_options: dict[str, Any] = field(default_factory=dict)
     verbose: int | None = None  # None: a progress bar on a terminal, one line per epoch otherwise
@@ -210,13 +211,24 @@ class Selector(keras.callbacks.Callback):
             self.model.stop_training = True
         if self.ckpt:
             self.model.save(self.ckpt / LAST_FILE)
-            _write_json(self.ckpt / STATE_FILE, s)
+            atomic_write_json(self.ckpt / STATE_FILE, s)
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+def _load_weights_from(base: keras.Model, path: str) -> None:
+    """Warm start (a new schedule from trained weights, as in SGDR's restarts): copy the weights of the
+    saved model at `path` into `base`, which must have the same architecture and options."""
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise ModelError(f"--init-from {path}: no such model file")
+    try:
+        weights = keras.models.load_model(source, compile=False).get_weights()
+    except Exception as exc:  # a corrupt or foreign file: say which
+        raise ModelError(f"--init-from {path}: not a readable Keras model ({exc})") from exc
+    shapes = [tuple(w.shape) for w in base.get_weights()]
+    if [tuple(w.shape) for w in weights] != shapes:
+        raise ModelError(f"--init-from {path}: its layers do not match {base.name}'s (another architecture?)")
+    base.set_weights([np.asarray(w, dtype="float32") for w in weights])
+    print(f"starting from the weights of {source}", file=sys.stderr)
 
 
 def _fresh_state() -> dict[str, Any]:
@@ -268,6 +280,8 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
                 print(f"resuming {resume_from} after epoch {state['epochs_done']}", file=sys.stderr)
             else:
                 base = build(config.architecture, **config.model_options)
+                if config.init_from:
+                    _load_weights_from(base, config.init_from)
                 base_name = base.name
                 steps_per_epoch = max(1, len(train_faces) // config.batch_size)
                 model = training_model(base, config, steps_per_epoch)

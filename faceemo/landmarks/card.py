@@ -1,13 +1,13 @@
-"""Saving a trained landmark model: weights (.keras), the sidecar model_store reads (.json), a model card
-(.md) and the production pointer (models/production.json, a dict with one model id per task)."""
+"""Saving a trained landmark model: weights (.keras), the sidecar model_store reads (.json) and a model card
+(.md), through model_store.write_model_files."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from faceemo.keypoints import KEYPOINTS
+from faceemo.model_store import write_model_files
 
 
 def _table(reports: dict[str, dict[str, float]]) -> list[str]:
@@ -64,21 +64,8 @@ def without_optimizer(model):
 def save_model(
     model, out_dir: Path, meta: dict[str, Any], reports: dict[str, dict[str, float]], notes: list[str]
 ) -> Path:
-    """Write <id>.keras, <id>.json and <id>.md into out_dir; returns the .keras path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{meta['model_id']}.keras"
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    without_optimizer(model).save(tmp)
-    tmp.replace(path)
-    meta = {**meta, "file_bytes": path.stat().st_size}
-    (out_dir / f"{meta['model_id']}.json").write_text(json.dumps(meta, indent=2) + "\n")
-    (out_dir / f"{meta['model_id']}.md").write_text(model_card(meta, reports, notes))
-    return path
-
-
-def set_production(out_dir: Path, task: str, model_id: str) -> None:
-    """Point production.json's `task` at `model_id`, keeping the other tasks' entries."""
-    pointer = out_dir / "production.json"
-    current = json.loads(pointer.read_text()) if pointer.exists() else {}
-    current[task] = model_id
-    pointer.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    """Write <id>.keras, <id>.json and <id>.md into out_dir (model_store's one save path); the .keras path."""
+    return write_model_files(
+        out_dir, meta["model_id"], without_optimizer(model), dict(meta),
+        lambda full: model_card(full, reports, notes), indent=2,
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from faceemo.errors import DataError
+from faceemo.files import atomic_save
 from faceemo.keypoints import FRAME_SIZE
 from faceemo.landmarks import framing, readers
 from faceemo.landmarks.mapping import to_kaggle15
@@ -165,15 +166,9 @@ def load_cached(
             )
     data = load_any(path, limit, progress)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp.npz")
-    np.savez(
-        tmp,
-        images=data.images,
-        keypoints=data.keypoints,
-        names=data.names,
-        persons=data.persons,
-        splits=data.splits,
-        context=data.context,
-    )
-    tmp.replace(cached)
+    arrays = {
+        "images": data.images, "keypoints": data.keypoints, "names": data.names,
+        "persons": data.persons, "splits": data.splits, "context": data.context,
+    }
+    atomic_save(cached, lambda tmp: np.savez(tmp, **arrays))
     return data

@@ -23,7 +23,7 @@ BOX_TOP = 0.18  # gap above the brows, as a fraction of the side
 
 
 @dataclass(frozen=True)
-class Box:
+class CropSquare:
     """A square in image pixels: centre (cx, cy) and side."""
 
     cx: float
@@ -39,7 +39,7 @@ class Box:
         return self.cy - self.side / 2
 
 
-def fer_box(points68: np.ndarray, scale: float = BOX_SCALE, top: float = BOX_TOP) -> Box:
+def fer_box(points68: np.ndarray, scale: float = BOX_SCALE, top: float = BOX_TOP) -> CropSquare:
     """The FER-like square box of one face's 68 points (x, y)."""
     points68 = np.asarray(points68, np.float64)
     x0, y0 = points68.min(axis=0)
@@ -47,10 +47,10 @@ def fer_box(points68: np.ndarray, scale: float = BOX_SCALE, top: float = BOX_TOP
     side = max(x1 - x0, y1 - y0) * scale
     if side <= 0:
         raise ValueError("the points have no extent")
-    return Box(cx=(x0 + x1) / 2, cy=y0 - top * side + side / 2, side=side)
+    return CropSquare(cx=(x0 + x1) / 2, cy=y0 - top * side + side / 2, side=side)
 
 
-def crop_matrix(box: Box, size: int = FRAME_SIZE, context: float = 1.0) -> np.ndarray:
+def crop_matrix(box: CropSquare, size: int = FRAME_SIZE, context: float = 1.0) -> np.ndarray:
     """2x3 affine taking image pixel centres to a size x size crop of the box widened by `context`.
 
     The box edges map to the crop edges (a pixel-centre x maps to (x + 0.5 - left) * scale - 0.5).
@@ -83,7 +83,7 @@ def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
 
 
 def crop_face(
-    image: np.ndarray, points: np.ndarray, box: Box, size: int = FRAME_SIZE, context: float = 1.0
+    image: np.ndarray, points: np.ndarray, box: CropSquare, size: int = FRAME_SIZE, context: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Crop `box` (widened by `context`) to size x size and move `points` with it."""
     matrix = crop_matrix(box, size, context)

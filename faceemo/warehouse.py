@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -203,6 +205,44 @@ def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pd.Dat
     sql = query_sql(name)
     with _cursor(con) as cursor:
         return cursor.execute(sql, params or None).df()
+
+
+RESULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+
+
+def result_view_name(name: str) -> str:
+    """The view of an attached result set: results_<name> (lower case, '-' as '_')."""
+    if not RESULT_NAME.match(name):
+        raise WarehouseError(
+            f"--name {name!r}: use 1 to 40 letters, digits, '_' or '-', starting with a letter"
+        )
+    return "results_" + name.lower().replace("-", "_")
+
+
+def attach_result_set(
+    con: duckdb.DuckDBPyConnection, name: str, folder: Path, pattern: str, *, kind: str | None,
+    partitions: int, expected: int | None, rows: int, job: dict,
+) -> str:
+    """Register a folder of result partitions (inside `writing()`): a view over read_parquet of
+    `folder/pattern` (absolute; the files are read where they are, never copied) and its result_sets
+    row. Attaching a name again replaces it. Returns the view's name."""
+    view = result_view_name(name)
+    taken = con.execute(
+        "SELECT name FROM result_sets WHERE view_name = ? AND name <> ?", [view, name]
+    ).fetchone()
+    if taken:
+        raise WarehouseError(f"--name {name!r} clashes with the attached result set {taken[0]!r}")
+    glob = _sql_string(Path(folder).resolve() / pattern)
+    con.execute(
+        f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+    )
+    con.execute("DELETE FROM result_sets WHERE name = ?", [name])
+    con.execute(
+        "INSERT INTO result_sets (name, view_name, path, kind, partitions, expected, rows_attached, job, "
+        "attached_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [name, view, str(Path(folder).resolve()), kind, partitions, expected, rows, json.dumps(job)],
+    )
+    return view
 
 
 class WarehouseChanged(WarehouseError):

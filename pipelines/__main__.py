@@ -21,6 +21,7 @@ STEPS: dict[str, str] = {
     "train-landmarks": "pipelines.train_landmarks",
     "landmarks": "pipelines.landmarks",
     "predict": "pipelines.predict",
+    "attach-results": "pipelines.attach_results",
 }
 
 

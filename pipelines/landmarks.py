@@ -2,6 +2,9 @@
 Uses the production landmark model unless --model names another. Only faces without keypoints from that
 model are predicted: a second run changes nothing and returns at once.
 
+With --engine ray, Ray workers (this machine or a cluster) predict the emotion and landmarks of every
+face into a folder of Parquet files at --out instead (see attach-results), redoing only missing files.
+
 Faces are upscaled 48 → 96 and predicted in batches into the `landmarks` table; the model is registered
 in the warehouse when missing. A second run returns without loading TensorFlow.
 """
@@ -12,6 +15,7 @@ import argparse
 import sys
 import time
 
+from pipelines import ray_engine
 from pipelines.common import add_db_argument
 
 
@@ -21,6 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=256, help="faces per prediction batch (default 256)"
     )
+    parser.add_argument(
+        "--out", default=None, metavar="DIR",
+        help="with --engine ray: the folder the Parquet results go to (emotion and landmarks of every face)",
+    )
+    parser.add_argument(
+        "--emotion-model", default=None,
+        help="with --engine ray: the emotion model id (default: the production one)",
+    )
+    ray_engine.add_arguments(parser)
 
 
 def _pending(db, model_id: str) -> tuple[int, int, str | None]:
@@ -45,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from faceemo.errors import FaceemoError
     from faceemo.paths import resolve_db
 
+    if ray_engine.wants_ray(args):
+        return ray_engine.run_landmarks(args)
+    ray_engine.check_local_only(args)
+    if args.out or args.emotion_model:
+        raise FaceemoError("--out and --emotion-model: only with --engine ray")
     db = resolve_db(args.db)
     if args.batch_size < 1:
         raise FaceemoError("--batch-size must be at least 1")

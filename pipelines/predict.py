@@ -10,6 +10,9 @@ landmarks as <keypoint>_x/_y in pixels of the original (EXIF-rotated) photo, and
 Without --out the rows go to stdout as JSON lines. Photos with no face get no row and are listed at
 the end (not an error; --whole-image-fallback treats them as one face instead). Bad files (not an image,
 truncated, empty, too large...) are skipped, listed at the end with the reason, and make the exit code 1.
+With --engine ray the work runs on Ray workers (this machine or a cluster) and --out is a folder of
+Parquet files with one row per face, per photo without a face and per bad file (status and reason);
+PATH may then also be Parquet tables holding encoded images.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipelines import ray_engine
+
 OUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
 
 
@@ -28,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders (recursive)")
     parser.add_argument(
         "--out", default=None, metavar="FILE",
-        help="write FILE.csv, FILE.parquet or FILE.jsonl (default: JSON lines on stdout)",
+        help="write FILE.csv, FILE.parquet or FILE.jsonl (default: JSON lines on stdout); with "
+        "--engine ray, a folder of Parquet files",
     )
     parser.add_argument("--model", default=None, help="emotion model id (default: the production one)")
     parser.add_argument(
@@ -63,6 +69,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--saliency", default=None, metavar="DIR",
         help="also write a Grad-CAM heatmap per face (what the emotion model looked at) as PNGs into DIR",
+    )
+    ray_engine.add_arguments(parser)
+    parser.add_argument(
+        "--image-column", default=None, metavar="COL",
+        help="with --engine ray and Parquet input: the column of image bytes (default: guessed)",
+    )
+    parser.add_argument(
+        "--id-column", default=None, metavar="COL",
+        help="with --engine ray and Parquet input: the column naming each image, unique (default: the "
+        "first of source, path, file, file_name, image_id, id, ...)",
     )
 
 
@@ -99,6 +115,9 @@ def _chunks(items: list[Path], size: int) -> Iterator[list[Path]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if ray_engine.wants_ray(args):
+        return ray_engine.run_predict(args)
+    ray_engine.check_local_only(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tqdm import tqdm
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv and installs faceemo with its dependencies (again only when pyproject.toml changed).
-# Sourced by dashboard.sh and test.sh; EXTRAS=dev adds the test tools.
+# Sourced by dashboard.sh and test.sh; EXTRAS=dev adds the test tools, EXTRAS=ray the Ray engine
+# (EXTRAS=dev,ray both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

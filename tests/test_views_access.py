@@ -26,7 +26,7 @@ FORBIDDEN = {
 }
 # the functions of faceemo/warehouse.py that may call .execute on something other than a fresh cursor:
 # writers and the setup of a connection no one else holds yet
-WAREHOUSE_OWNERS = {"apply_schema", "writing", "connect_readonly", "_cursor"}
+WAREHOUSE_OWNERS = {"apply_schema", "writing", "connect_readonly", "_cursor", "attach_result_set"}
 
 
 @pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: p.name)

@@ -8,11 +8,15 @@ import streamlit as st
 
 from faceemo.analytics import class_balance
 from faceemo.labels import COLOURS, DISPLAY_NAMES
-from views.common import load
+from views.common import load, selected_emotions
 from views.data_widgets import data_page, face_strip
+from views.result_sets import pick, show_balance
 
 SEED_KEY = "balance_seed"
 
+if (results := pick("balance_source", "the warehouse's labelled faces", "Class balance")) is not None:
+    show_balance(results, selected_emotions())
+    st.stop()
 dataset, emotions = data_page("Class balance", "balance_dataset")
 
 balance = class_balance(

@@ -16,7 +16,7 @@ from faceemo.analytics import pooled_centres
 from faceemo.keypoints import KEYPOINTS
 from faceemo.landmark_stats import mean_faces
 from faceemo.pixels import face_from_blob
-from views.common import Version, load, per_version, read
+from views.common import Version, load, per_version, read, selected_emotions
 from views.landmarks_common import (
     AXIS_X,
     AXIS_Y,
@@ -29,7 +29,11 @@ from views.landmarks_common import (
     landmark_filters,
     outside_frame,
 )
+from views.result_sets import pick, show_landmarks
 
+if (results := pick("landmarks_source", "FER-2013 in the warehouse", "Landmarks")) is not None:
+    show_landmarks(results, selected_emotions())
+    st.stop()
 st.title("Landmarks")
 st.caption(
     "15 facial keypoints predicted for every FER-2013 face (96x96 frame: the 48x48 face upscaled x2). "

@@ -2,6 +2,12 @@
 
     python benchmarks/detect_eval.py [--faces 200] [--multi 50] [--detectors yunet,haar] [--data PATH]
     python benchmarks/detect_eval.py --calibrate [--faces 400]     # the FER framing of each detector
+    python benchmarks/detect_eval.py --usage PublicTest --grid     # choose yunet's score thresholds
+
+Settings are chosen on PublicTest faces (`--usage PublicTest`), figures reported on PrivateTest (default).
+--grid runs YuNet once per photo and prints faces found and false positives over a grid of score
+thresholds, upright pass and turned (±ROTATED_PASS) passes apart, with the pass each false positive
+came from.
 
 Photos (640x480, made at run time from the shared archive, never saved): `--faces` photos with one face
 and `--multi` photos with 2-4 faces; each face enlarged to 60-200 px, turned in the image plane by up to
@@ -48,6 +54,41 @@ def calibrate(names: list[str], faces, seed: int) -> None:
                     shifts.append((truth.cy - (d.box.y + d.box.h / 2)) / d.box.h)
                     break
         print(f"  {name:<8} {len(ratios):>6} {np.median(ratios):>28.3f} {np.median(shifts):>16.3f}")
+
+
+def grid(photos) -> None:
+    """Found / false positives of yunet over (upright threshold, turned threshold) pairs, one run each."""
+    runs = [(detectors.yunet_candidates(canvas, 40.0), truths) for canvas, truths in photos]
+    n_faces = sum(len(t) for _, t in photos)
+    upright = (65, 70, 72, 74, 76, 78, 80)
+    turned = (70, 75, 78, 80, 82, 85, 88, 90, 101)  # 101: no turned passes at all
+    print(f"\nyunet over {len(photos)} photos, {n_faces} faces; cells: found % / false positives per "
+          f"100 photos (of which from turned passes)")
+    print("| upright \\ turned | " + " | ".join("off" if t > 100 else str(t) for t in turned) + " |")
+    print("|---" * (len(turned) + 1) + "|")
+    for up in upright:
+        cells = []
+        for turn in turned:
+            found = fp = fp_turned = 0
+            for candidates, truths in runs:
+                kept = detectors.nms([
+                    d for d in candidates if d.score >= (max(up, turn) if d.angle else up)
+                ])
+                hits, _ = _matched(kept, truths)
+                found += len(hits)
+                for d in kept:
+                    if not any(t.matches(d.box) for t in truths):
+                        fp += 1
+                        fp_turned += bool(d.angle)
+            per_100 = 100 / len(photos)
+            cells.append(f"{found / n_faces:.1%} / {fp * per_100:.1f} ({fp_turned * per_100:.1f})")
+        print(f"| {up} | " + " | ".join(cells) + " |", flush=True)
+    scores_fp = sorted(
+        (round(d.score), d.angle, max(d.box.w, d.box.h))
+        for candidates, truths in runs for d in detectors.nms([c for c in candidates if c.score >= 60])
+        if not any(t.matches(d.box) for t in truths)
+    )
+    print("false boxes >= 60 after NMS (score, pass angle, side px):", scores_fp)
 
 
 def _photos(faces, n_single: int, n_multi: int, seed: int):
@@ -133,15 +174,21 @@ def main() -> None:
     parser.add_argument("--detectors", default=None, help="comma-separated (default: every installed one)")
     parser.add_argument("--runs-12mp", type=int, default=5, help="12 MP photos timed (default 5)")
     parser.add_argument("--calibrate", action="store_true", help="print each detector's FER framing")
+    parser.add_argument("--grid", action="store_true", help="yunet's found / false positives per threshold")
+    parser.add_argument("--usage", default="PrivateTest", choices=("PrivateTest", "PublicTest"),
+                        help="FER-2013 split pasted (default PrivateTest: report; PublicTest: choose)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default=None, help="FER-2013 zip (default ../shared/data/fer2013.zip)")
     args = parser.parse_args()
     names = args.detectors.split(",") if args.detectors else detectors.available()
     archive = resolve_archive(args.data, "fer2013.zip")
     needed = args.faces + 4 * args.multi
-    faces = fer_faces(archive, "PrivateTest", n=min(needed, 3589), seed=args.seed)
+    faces = fer_faces(archive, args.usage, n=min(needed, 3589), seed=args.seed)
     if args.calibrate:
         calibrate(names, faces[: args.faces], args.seed)
+        return
+    if args.grid:
+        grid(_photos(faces, args.faces, args.multi, args.seed))
         return
     models = inference.load_models()
     print(f"emotion model: {models.emotion.model_id}; "
@@ -150,7 +197,7 @@ def main() -> None:
     n_faces = sum(len(t) for _, t in photos)
     pasted = [(f, e) for f, e in faces[:n_faces]]
     print(f"{len(photos)} photos 640x480 ({args.faces} with one face, {args.multi} with 2-4), {n_faces} "
-          f"FER-2013 PrivateTest faces, 60-200 px, turned up to ±30°; 12 MP: {args.runs_12mp} photos")
+          f"FER-2013 {args.usage} faces, 60-200 px, turned up to ±30°; 12 MP: {args.runs_12mp} photos")
     print(f"the emotion model on the same faces as 48x48 FER crops (ceiling): "
           f"{ceiling(pasted, models):.1%}\n")
     print("| detector | faces found | false positives / 100 photos | emotion acc. plain "

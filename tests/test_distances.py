@@ -225,3 +225,54 @@ def test_bootstrap_intervals_match_scipy():
         width = ci.high - ci.low
         assert ours["ci_low"] == pytest.approx(ci.low, abs=0.15 * width)
         assert ours["ci_high"] == pytest.approx(ci.high, abs=0.15 * width)
+
+
+def describe_per_emotion(faces: pd.DataFrame) -> pd.DataFrame:
+    """The old queries' statistics, computed by pandas: one row per emotion and keypoint."""
+    rows = []
+    for emotion, group in faces.groupby("emotion"):
+        for name in KEYPOINTS:
+            row = {"emotion": emotion, "keypoint": name, "n": len(group)}
+            for axis in ("x", "y"):
+                v = group[f"{name}_{axis}"].astype(np.float64)
+                row |= {f"mean_{axis}": v.mean(), f"std_{axis}": v.std(), f"min_{axis}": v.min(),
+                        f"max_{axis}": v.max(), f"q25_{axis}": v.quantile(0.25),
+                        f"q75_{axis}": v.quantile(0.75)}
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["emotion", "keypoint"]).sort_index()
+
+
+def test_keypoint_stats_macro_gives_both_queries_the_old_figures(images_db):
+    # landmarks_stats (warehouse faces) and results_landmarks_stats (an attached result set, frame_*
+    # columns) both call the macro keypoint_stats of 050_macros.sql
+    add_landmarks(images_db)
+    con = warehouse.connect_readonly(images_db)
+    try:
+        points = warehouse.query(con, "landmarks_points", model_id="lmk_test", **ALL)
+        stats = warehouse.query(con, "landmarks_stats", model_id="lmk_test", **ALL)
+    finally:
+        con.close()
+    points = points[~points["is_blank"]]
+    expected = describe_per_emotion(points)
+    got = stats.set_index(["emotion", "keypoint"])
+    assert list(got.index) == sorted(got.index) and list(got.index) == list(expected.index)
+    for column in expected.columns:
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-5, err_msg=column)
+
+    results = points[["emotion", *COLUMNS]].rename(columns={c: f"frame_{c}" for c in COLUMNS})
+    results["status"] = "ok"
+    with warehouse.writing(images_db) as con:
+        con.register("frame", results)
+        con.execute("CREATE TABLE results_hand AS SELECT * FROM frame")
+        con.execute("INSERT INTO results_hand (status, emotion) VALUES ('failed', NULL)")
+    con = warehouse.connect_readonly(images_db)
+    try:
+        happy = warehouse.query(con, "results_landmarks_stats", view="results_hand", emotions=["happy"])
+        every = warehouse.query(con, "results_landmarks_stats", view="results_hand", emotions=list(EMOTIONS))
+    finally:
+        con.close()
+    assert set(happy["emotion"]) == {"happy"} and set(happy["keypoint"]) == set(KEYPOINTS)
+    every = every.set_index(["emotion", "keypoint"])
+    assert list(every.index) == list(expected.index)
+    for column in expected.columns:
+        np.testing.assert_allclose(every[column], expected[column], rtol=1e-5, err_msg=column)

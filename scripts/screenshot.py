@@ -9,24 +9,17 @@ browser download is not needed), waits until the page has drawn and writes a com
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
-import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+
+# one home for starting the dashboard and Chromium: the browser tests' driver
+from tests.dashboard_driver import CHROMIUM_ARGS, DashboardFailed, chromium_path, serve_dashboard  # noqa: E402
+
 # What each page shows once it has drawn (the text waited for).
 READY = {
     "models": "Per-class precision, recall and F1",
@@ -38,41 +31,10 @@ READY = {
 
 
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = chromium_path()
     if path is None:
         sys.exit("error: Debian's chromium is not installed (apt-get install chromium)")
     return path
-
-
-@contextlib.contextmanager
-def serve(db: str | None = None, timeout: float = 180) -> Iterator[str]:
-    """The dashboard on a free 127.0.0.1 port, its URL; stopped on exit."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"} | ({"FACEEMO_DB": str(db)} if db else {})
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port)]
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    sys.exit(f"error: the dashboard did not start:\n{log.read().decode()[-2000:]}")
-                with contextlib.suppress(OSError):
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                        if r.read().strip() == b"ok":
-                            break
-                time.sleep(0.5)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
 
 def settle(page, ready_text: str, timeout_ms: int = 300_000) -> None:
@@ -104,15 +66,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    with serve(args.db) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS, headless=True)
+    env = {"FACEEMO_DB": str(Path(args.db).resolve())} if args.db else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "streamlit.log"
         try:
-            page = browser.new_page(viewport={"width": args.width, "height": args.height})
-            page.goto(f"{url}/{args.page}", wait_until="domcontentloaded", timeout=120_000)
-            settle(page, READY[args.page])
-            size = compact_png(page.screenshot(), Path(args.out))
-        finally:
-            browser.close()
+            with serve_dashboard(log, env) as dashboard, sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=chromium(), args=CHROMIUM_ARGS, headless=True
+                )
+                try:
+                    page = browser.new_page(viewport={"width": args.width, "height": args.height})
+                    page.goto(f"{dashboard.url}/{args.page}", wait_until="domcontentloaded", timeout=120_000)
+                    settle(page, READY[args.page])
+                    size = compact_png(page.screenshot(), Path(args.out))
+                finally:
+                    browser.close()
+        except DashboardFailed as exc:
+            sys.exit(f"error: the dashboard did not start: {exc}")
     print(f"wrote {args.out} ({size / 1024:.0f} KB)", file=sys.stderr)
     return 0
 

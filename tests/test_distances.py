@@ -227,6 +227,15 @@ def test_bootstrap_intervals_match_scipy():
         assert ours["ci_high"] == pytest.approx(ci.high, abs=0.15 * width)
 
 
+def read(db, name: str, **params) -> pd.DataFrame:
+    """One named query on a read-only connection of its own."""
+    reader = warehouse.Reader(db)
+    try:
+        return reader.query(name, **params)
+    finally:
+        reader.close()
+
+
 def describe_per_emotion(faces: pd.DataFrame) -> pd.DataFrame:
     """The old queries' statistics, computed by pandas: one row per emotion and keypoint."""
     rows = []
@@ -246,12 +255,8 @@ def test_keypoint_stats_macro_gives_both_queries_the_old_figures(images_db):
     # landmarks_stats (warehouse faces) and results_landmarks_stats (an attached result set, frame_*
     # columns) both call the macro keypoint_stats of 050_macros.sql
     add_landmarks(images_db)
-    con = warehouse.connect_readonly(images_db)
-    try:
-        points = warehouse.query(con, "landmarks_points", model_id="lmk_test", **ALL)
-        stats = warehouse.query(con, "landmarks_stats", model_id="lmk_test", **ALL)
-    finally:
-        con.close()
+    points = read(images_db, "landmarks_points", model_id="lmk_test", **ALL)
+    stats = read(images_db, "landmarks_stats", model_id="lmk_test", **ALL)
     points = points[~points["is_blank"]]
     expected = describe_per_emotion(points)
     got = stats.set_index(["emotion", "keypoint"])
@@ -265,12 +270,8 @@ def test_keypoint_stats_macro_gives_both_queries_the_old_figures(images_db):
         con.register("frame", results)
         con.execute("CREATE TABLE results_hand AS SELECT * FROM frame")
         con.execute("INSERT INTO results_hand (status, emotion) VALUES ('failed', NULL)")
-    con = warehouse.connect_readonly(images_db)
-    try:
-        happy = warehouse.query(con, "results_landmarks_stats", view="results_hand", emotions=["happy"])
-        every = warehouse.query(con, "results_landmarks_stats", view="results_hand", emotions=list(EMOTIONS))
-    finally:
-        con.close()
+    happy = read(images_db, "results_landmarks_stats", view="results_hand", emotions=["happy"])
+    every = read(images_db, "results_landmarks_stats", view="results_hand", emotions=list(EMOTIONS))
     assert set(happy["emotion"]) == {"happy"} and set(happy["keypoint"]) == set(KEYPOINTS)
     every = every.set_index(["emotion", "keypoint"])
     assert list(every.index) == list(expected.index)

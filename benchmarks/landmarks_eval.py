@@ -17,11 +17,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from pipelines.common import add_data_argument, add_model_argument  # noqa: E402 (the options of the pipeline steps)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--data", default=None)
+    add_model_argument(parser, "landmark")
+    add_data_argument(parser, "the 68-point landmark archive")
     parser.add_argument("--mirror", action="store_true", help="also report with mirror averaging added here")
     args = parser.parse_args()
 

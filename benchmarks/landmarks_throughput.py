@@ -17,11 +17,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from pipelines.common import add_db_argument, add_model_argument  # noqa: E402 (the options of the pipeline steps)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--db", default=None)
+    add_model_argument(parser, "landmark")
+    add_db_argument(parser)
     parser.add_argument("--faces", type=int, default=4096)
     parser.add_argument("--batch-sizes", default="64,256")
     args = parser.parse_args()

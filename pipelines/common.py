@@ -22,6 +22,22 @@ def add_data_argument(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def add_model_argument(parser: argparse.ArgumentParser, task: str, flag: str = "--model") -> None:
+    parser.add_argument(flag, default=None, help=f"{task} model id (default: the production one)")
+
+
+def add_seed_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default 0)")
+
+
+def add_time_budget_argument(parser: argparse.ArgumentParser, default: float | None, help: str) -> None:
+    parser.add_argument("--time-budget", type=float, default=default, metavar="MINUTES", help=help)
+
+
+def add_init_from_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--init-from", default=None, metavar="MODEL", help=help)
+
+
 def print_model_result(
     name: str, keras_path: Path, scores: dict[str, dict[str, float]], **extra: Any
 ) -> None:

@@ -16,11 +16,11 @@ import sys
 import time
 
 from pipelines import ray_engine
-from pipelines.common import add_db_argument
+from pipelines.common import add_db_argument, add_model_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="landmark model id (default: the production one)")
+    add_model_argument(parser, "landmark")
     add_db_argument(parser)
     parser.add_argument(
         "--batch-size", type=int, default=256, help="faces per prediction batch (default 256)"

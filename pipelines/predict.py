@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines import ray_engine
+from pipelines.common import add_model_argument
 
 OUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
 
@@ -36,10 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write FILE.csv, FILE.parquet or FILE.jsonl (default: JSON lines on stdout); with "
         "--engine ray, a folder of Parquet files",
     )
-    parser.add_argument("--model", default=None, help="emotion model id (default: the production one)")
-    parser.add_argument(
-        "--landmark-model", default=None, help="landmark model id (default: the production one)"
-    )
+    add_model_argument(parser, "emotion")
+    add_model_argument(parser, "landmark", "--landmark-model")
     parser.add_argument(
         "--batch-size", type=int, default=64, help="faces per model call, and photos per chunk (default: 64)"
     )

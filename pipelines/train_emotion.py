@@ -21,7 +21,13 @@ from typing import Any
 from faceemo.emotion import ARCHITECTURES
 from faceemo.errors import ModelError
 from faceemo.paths import models_dir, runs_dir
-from pipelines.common import add_db_argument, print_model_result
+from pipelines.common import (
+    add_db_argument,
+    add_init_from_argument,
+    add_seed_argument,
+    add_time_budget_argument,
+    print_model_result,
+)
 
 WIDTH_ARCHITECTURES = ("vgg_fer", "vgg_gap", "resnet_fer")
 
@@ -93,21 +99,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where each epoch is checkpointed (default: ~/.cache/faceemo/runs/<name>/)",
     )
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    parser.add_argument(
-        "--init-from",
-        default=None,
-        metavar="MODEL",
-        help="start from the weights of this trained model (an id in models/ or its .keras file; same "
+    add_init_from_argument(
+        parser,
+        "start from the weights of this trained model (an id in models/ or its .keras file; same "
         "architecture and width), with a fresh optimizer and schedule: a second training cycle",
     )
     parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
-    parser.add_argument(
-        "--time-budget",
-        type=float,
-        default=None,
-        metavar="MINUTES",
-        help="stop after the last epoch that fits in this wall time",
-    )
+    add_time_budget_argument(parser, None, "stop after the last epoch that fits in this wall time")
     parser.add_argument("--patience", type=int, default=20, help="early stop after N epochs without progress")
     parser.add_argument(
         "--lr-patience", type=int, default=5, help="halve the lr after N epochs without progress"
@@ -118,7 +116,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="store weights as float16 (auto: only if no PublicTest prediction changes)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default 0)")
+    add_seed_argument(parser)
 
 
 def _model_options(args: argparse.Namespace) -> dict:

@@ -18,7 +18,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pipelines.common import add_data_argument
+from pipelines.common import (
+    add_data_argument,
+    add_init_from_argument,
+    add_seed_argument,
+    add_time_budget_argument,
+)
 
 DEFAULT_NAME = "landmarks_cnn_v1"
 
@@ -26,12 +31,8 @@ DEFAULT_NAME = "landmarks_cnn_v1"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_argument(parser, "landmark data: face_keypoints_68.zip, training.csv or face_images.npz")
     parser.add_argument("--epochs", type=int, default=150, help="most epochs (default 150)")
-    parser.add_argument(
-        "--time-budget",
-        type=float,
-        default=40.0,
-        metavar="MINUTES",
-        help="stop (with the learning rate annealed) after about this long (default 40)",
+    add_time_budget_argument(
+        parser, 40.0, "stop (with the learning rate annealed) after about this long (default 40)"
     )
     parser.add_argument("--out", default=None, help="models folder (default: $FACEEMO_MODELS, else models/)")
     parser.add_argument("--name", default=DEFAULT_NAME, help=f"model id (default {DEFAULT_NAME})")
@@ -43,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--learning-rate", type=float, default=2e-3, help="initial learning rate (default 0.002)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default 0)")
+    add_seed_argument(parser)
     parser.add_argument(
         "--bn-momentum",
         type=float,
@@ -55,12 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="commit the model averaged with its mirrored prediction (built in; 2x inference cost)",
     )
-    parser.add_argument(
-        "--init-from",
-        default=None,
-        metavar="MODEL",
-        help="continue training a committed landmark model (model id or .keras path)",
-    )
+    add_init_from_argument(parser, "continue training a committed landmark model (model id or .keras path)")
     parser.add_argument(
         "--no-production", action="store_true", help="do not point models/production.json at the new model"
     )

@@ -116,15 +116,14 @@ def main() -> int:
     args = parser.parse_args()
 
     import numpy as np
-    import pyarrow as pa
 
-    from faceemo import warehouse
+    from faceemo import store, warehouse
     from faceemo.inference import load_models
     from faceemo.scale import ray_session, warehouse_inputs
 
     con = warehouse.connect_readonly(args.db)
     try:
-        table = pa.Table.from_pandas(warehouse.query(con, "scale_faces"), preserve_index=False)
+        table = store.scale_faces(con)
     finally:
         con.close()
     if args.faces:

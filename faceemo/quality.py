@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
-from faceemo import warehouse
+from faceemo import store
 from faceemo.labels import EMOTIONS
 
 BLANK_STD = 2.0
@@ -62,5 +62,5 @@ def summary(
     con: duckdb.DuckDBPyConnection, dataset: str = "fer2013", emotions: Sequence[str] = EMOTIONS
 ) -> QualitySummary:
     """Counts of duplicate groups, blank images and file-name collisions (the `quality_summary` query)."""
-    row = warehouse.query(con, "quality_summary", dataset=dataset, emotions=list(emotions)).iloc[0]
-    return QualitySummary(**{field: int(row[field]) for field in QualitySummary.__dataclass_fields__})
+    counts = store.quality_counts(con, dataset, emotions)
+    return QualitySummary(**{field: counts[field] for field in QualitySummary.__dataclass_fields__})

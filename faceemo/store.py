@@ -9,7 +9,9 @@ through `warehouse.Reader` (named queries only).
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from faceemo import warehouse
+from faceemo.errors import WarehouseError
 from faceemo.keypoints import COLUMNS as KEYPOINT_COLUMNS
 from faceemo.pixels import faces_from_blobs
 
@@ -166,6 +169,17 @@ def write_ingest(con: Connection, row: Mapping[str, Any]) -> None:
     )
 
 
+def training_faces(con: Connection, usages: Sequence[str]) -> pd.DataFrame:
+    """The faces of `usages` with their labels, pixels and flags (the `models_faces` query)."""
+    return warehouse.query(con, "models_faces", usages=list(usages))
+
+
+def quality_counts(con: Connection, dataset: str, emotions: Sequence[str]) -> dict[str, int]:
+    """Duplicate groups, blank images and file-name collisions of `dataset` (the `quality_summary` query)."""
+    row = warehouse.query(con, "quality_summary", dataset=dataset, emotions=list(emotions)).iloc[0]
+    return {column: int(value) for column, value in row.items()}
+
+
 def first_faces(con: Connection, limit: int) -> np.ndarray:
     """The first `limit` faces by image id as an (n, 48, 48) uint8 stack (benchmarks)."""
     rows = con.execute("SELECT pixels FROM images ORDER BY image_id LIMIT ?", [limit]).fetchall()
@@ -253,3 +267,37 @@ def append_landmarks(con: Connection, frame: pd.DataFrame) -> None:
         con.execute(f"INSERT INTO landmarks ({columns}) SELECT {columns} FROM _landmark_rows")
     finally:
         con.unregister("_landmark_rows")
+
+
+# --- attached result sets (Ray runs) ----------------------------------------------------------------
+
+
+def scale_faces(con: Connection) -> pa.Table:
+    """Every warehouse face as the Ray engine's input table (the `scale_faces` query)."""
+    return pa.Table.from_pandas(warehouse.query(con, "scale_faces"), preserve_index=False)
+
+
+def attach_result_set(
+    con: Connection, name: str, folder: Path, pattern: str, *, kind: str | None,
+    partitions: int, expected: int | None, rows: int, job: dict,
+) -> str:
+    """Register a folder of result partitions (inside `writing()`): a view over read_parquet of
+    `folder/pattern` (absolute; the files are read where they are, never copied) and its result_sets
+    row. Attaching a name again replaces it. Returns the view's name."""
+    view = warehouse.result_view_name(name)
+    taken = con.execute(
+        "SELECT name FROM result_sets WHERE view_name = ? AND name <> ?", [view, name]
+    ).fetchone()
+    if taken:
+        raise WarehouseError(f"--name {name!r} clashes with the attached result set {taken[0]!r}")
+    glob = warehouse.sql_string(Path(folder).resolve() / pattern)
+    con.execute(
+        f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+    )
+    con.execute("DELETE FROM result_sets WHERE name = ?", [name])
+    con.execute(
+        "INSERT INTO result_sets (name, view_name, path, kind, partitions, expected, rows_attached, job, "
+        "attached_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [name, view, str(Path(folder).resolve()), kind, partitions, expected, rows, json.dumps(job)],
+    )
+    return view

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -133,7 +132,7 @@ def connect_readonly(db: str | os.PathLike | None = None) -> duckdb.DuckDBPyConn
     # instance per path in a process, which would keep serving the old file after a pipeline publishes.
     con = duckdb.connect(":memory:")
     try:
-        con.execute(f"ATTACH '{_sql_string(db)}' AS warehouse (READ_ONLY)")
+        con.execute(f"ATTACH '{sql_string(db)}' AS warehouse (READ_ONLY)")
         con.execute("USE warehouse")
         return con
     except duckdb.Error as exc:
@@ -141,7 +140,8 @@ def connect_readonly(db: str | os.PathLike | None = None) -> duckdb.DuckDBPyConn
         raise WarehouseError(f"cannot open the warehouse {db}: {exc}") from exc
 
 
-def _sql_string(path: Path) -> str:
+def sql_string(path: Path) -> str:
+    """`path` inside a SQL string literal (its quotes doubled)."""
     return str(path).replace("'", "''")
 
 
@@ -217,32 +217,6 @@ def result_view_name(name: str) -> str:
             f"--name {name!r}: use 1 to 40 letters, digits, '_' or '-', starting with a letter"
         )
     return "results_" + name.lower().replace("-", "_")
-
-
-def attach_result_set(
-    con: duckdb.DuckDBPyConnection, name: str, folder: Path, pattern: str, *, kind: str | None,
-    partitions: int, expected: int | None, rows: int, job: dict,
-) -> str:
-    """Register a folder of result partitions (inside `writing()`): a view over read_parquet of
-    `folder/pattern` (absolute; the files are read where they are, never copied) and its result_sets
-    row. Attaching a name again replaces it. Returns the view's name."""
-    view = result_view_name(name)
-    taken = con.execute(
-        "SELECT name FROM result_sets WHERE view_name = ? AND name <> ?", [view, name]
-    ).fetchone()
-    if taken:
-        raise WarehouseError(f"--name {name!r} clashes with the attached result set {taken[0]!r}")
-    glob = _sql_string(Path(folder).resolve() / pattern)
-    con.execute(
-        f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)"
-    )
-    con.execute("DELETE FROM result_sets WHERE name = ?", [name])
-    con.execute(
-        "INSERT INTO result_sets (name, view_name, path, kind, partitions, expected, rows_attached, job, "
-        "attached_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
-        [name, view, str(Path(folder).resolve()), kind, partitions, expected, rows, json.dumps(job)],
-    )
-    return view
 
 
 class WarehouseChanged(WarehouseError):

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from faceemo import warehouse
+    from faceemo import store, warehouse
     from faceemo.paths import resolve_db
     from faceemo.scale import PART_GLOB, describe_results
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     found = describe_results(args.folder)
     db = resolve_db(args.db)
     with warehouse.writing(db) as con:
-        warehouse.attach_result_set(
+        store.attach_result_set(
             con, args.name, found["path"], PART_GLOB, kind=found["job"].get("kind"),
             partitions=found["partitions"], expected=found["expected"], rows=found["rows"], job=found["job"],
         )

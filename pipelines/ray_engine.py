@@ -140,9 +140,8 @@ def run_predict(args: argparse.Namespace) -> int:
 def run_landmarks(args: argparse.Namespace) -> int:
     """landmarks --engine ray: every face of the warehouse, emotion and landmarks, into Parquet."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import pyarrow as pa
 
-    from faceemo import model_store, warehouse
+    from faceemo import model_store, store, warehouse
     from faceemo.errors import WarehouseError
     from faceemo.inference import load_models
     from faceemo.paths import resolve_db
@@ -156,7 +155,7 @@ def run_landmarks(args: argparse.Namespace) -> int:
     try:
         if warehouse.row_count(con, "images") == 0:
             raise WarehouseError(f"the warehouse {db} has no faces: fill it with `{warehouse.FILL_COMMAND}`")
-        faces = pa.Table.from_pandas(warehouse.query(con, "scale_faces"), preserve_index=False)
+        faces = store.scale_faces(con)
     finally:
         con.close()
     models = load_models(args.emotion_model, landmark_model)

@@ -1,5 +1,6 @@
 """The layout docs/architecture.md describes, checked: the library imports no page or pipeline code and
-no Streamlit, and SQL text lives only in the store, the warehouse module and warehouse/*.sql."""
+no Streamlit; SQL text lives only in the store, the warehouse module and warehouse/*.sql; and every write
+and every named read outside the dashboard goes through faceemo/store.py."""
 
 from __future__ import annotations
 
@@ -46,3 +47,45 @@ def test_sql_text_lives_only_in_the_store_and_the_warehouse_module() -> None:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.search(node.value):
                 offenders.append(f"{rel}:{node.lineno}")
     assert not offenders, offenders
+
+
+# what only the store (and the warehouse module's connection, migration and query runner) may call
+DB_CALLS = {"execute", "executemany", "sql", "register", "unregister", "from_df", "append"}
+
+
+def _db_calls(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        owner = node.func.value
+        if node.func.attr in DB_CALLS and isinstance(owner, ast.Name) and owner.id in {"con", "cursor"}:
+            found.append((node.lineno, f"{owner.id}.{node.func.attr}"))
+        elif node.func.attr == "query" and isinstance(owner, ast.Name) and owner.id == "warehouse":
+            found.append((node.lineno, "warehouse.query"))
+    return found
+
+
+def test_every_write_and_named_read_goes_through_the_store() -> None:
+    """Pipelines, library, scripts and benchmarks reach the warehouse's rows only through faceemo/store.py
+    (the dashboard reads through views/common.py: tests/test_views_access.py)."""
+    offenders = [
+        f"{path.relative_to(REPO_ROOT).as_posix()}:{line}: {call}"
+        for path in python_files("faceemo", "pipelines", "scripts", "benchmarks")
+        if path.relative_to(REPO_ROOT).as_posix() not in SQL_HOMES
+        for line, call in _db_calls(ast.parse(path.read_text()))
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_warehouse_module_writes_no_rows() -> None:
+    """faceemo/warehouse.py connects, migrates and runs named queries; the rows are written by the store."""
+    tree = ast.parse((REPO_ROOT / "faceemo" / "warehouse.py").read_text())
+    writes = [
+        f"line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and re.match(r"\s*(INSERT|DELETE|UPDATE)\s", node.value)
+        and "schema_migrations" not in node.value
+    ]
+    assert not writes, writes

@@ -71,7 +71,7 @@ def _check_usages(usages: tuple[str, ...]) -> None:
 
 def from_warehouse(db: str | os.PathLike | None, usages: tuple[str, ...] = USAGES) -> Faces:
     """Faces of `usages` from the warehouse `images` table; a clear error when it is missing or empty."""
-    from faceemo import warehouse  # duckdb: not needed (nor installed) on a pack-only machine
+    from faceemo import store, warehouse  # duckdb: not needed (nor installed) on a pack-only machine
 
     _check_usages(usages)
     con = warehouse.connect_readonly(db)
@@ -79,7 +79,7 @@ def from_warehouse(db: str | os.PathLike | None, usages: tuple[str, ...] = USAGE
         if warehouse.row_count(con, "images") == 0:
             where = warehouse.resolve_db(db)
             raise WarehouseError(f"{where} has no faces; fill it with `{warehouse.FILL_COMMAND}`")
-        frame = warehouse.query(con, "models_faces", usages=list(usages))
+        frame = store.training_faces(con, usages)
     finally:
         con.close()
     if frame.empty:

@@ -89,3 +89,43 @@ def test_the_warehouse_module_writes_no_rows() -> None:
         and "schema_migrations" not in node.value
     ]
     assert not writes, writes
+
+
+# data work a page must leave to faceemo.analytics (DataFrame methods that group, reshape, join, sort,
+# sample or aggregate); pages only draw the results
+FRAME_WORK = {
+    "groupby", "merge", "join", "pivot", "pivot_table", "melt", "agg", "aggregate", "value_counts",
+    "crosstab",
+    "transform", "apply", "sort_values", "nlargest", "nsmallest", "stack", "unstack", "explode", "resample",
+    "rolling", "expanding", "describe", "sample", "drop_duplicates", "cumsum", "quantile",
+}
+PANDAS_FUNCTIONS = {"concat", "merge", "crosstab", "pivot", "pivot_table", "melt", "cut", "qcut"}
+
+
+def _frame_work(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        name, owner = node.func.attr, node.func.value
+        if isinstance(owner, ast.Name) and owner.id == "pd":
+            if name in PANDAS_FUNCTIONS:
+                found.append((node.lineno, f"pd.{name}"))
+        elif name in FRAME_WORK and not (name == "join" and isinstance(owner, ast.Constant)):
+            found.append((node.lineno, f".{name}()"))  # "sep".join(...) is text, not data
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", [*python_files("views"), REPO_ROOT / "streamlit_app.py"], ids=lambda p: p.name
+)
+def test_pages_leave_data_work_to_the_analytics_layer(path: Path) -> None:
+    """No page groups, joins, reshapes, sorts or aggregates a frame: faceemo/analytics.py does, and the
+    page draws its result (docs/architecture.md)."""
+    offenders = [f"{path.name}:{line}: {call}" for line, call in _frame_work(ast.parse(path.read_text()))]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_data_work_check_sees_a_groupby() -> None:
+    page = "counts = frame.groupby('emotion')['n'].sum()\ntable = pd.concat([a, b])\nline = ', '.join(x)\n"
+    assert sorted(_frame_work(ast.parse(page))) == [(1, ".groupby()"), (2, "pd.concat")]

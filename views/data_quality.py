@@ -7,6 +7,7 @@ import math
 
 import streamlit as st
 
+from faceemo.analytics import blank_groups_last
 from faceemo.quality import BLANK_STD
 from views.common import load
 from views.data_widgets import data_page, face_strip, without_pixels
@@ -66,7 +67,7 @@ st.header("Duplicate groups")
 kind = st.radio("Show", list(KINDS), format_func=KINDS.get, horizontal=True, key="quality_kind")
 groups = load("quality_duplicate_groups", dataset=dataset, emotions=emotions, kind=kind)
 # blank frames last: they are one click away below, and the real faces are the findings
-groups = groups.sort_values("blank", kind="stable").reset_index(drop=True)
+groups = blank_groups_last(groups)
 if groups.empty:
     st.info("No duplicate group of this kind for the chosen emotions.")
 else:

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.analytics import DistanceAnalysis, distance_analysis
+from faceemo.analytics import DistanceAnalysis, distance_analysis, emotion_means
 from faceemo.landmark_stats import MEASURES, SCALES, STUDY_FINDINGS, variant_label
 from views.common import Version, per_version, read
 from views.landmarks_common import display, emotion_colour, landmark_filters
@@ -54,13 +54,12 @@ def finding_lines(comparison: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
             rows = comparison[(comparison["measure"] == MEASURES[measure]) & (comparison["claim"] == claim)]
             px = rows[rows["scale"] == SCALES[""]].iloc[0]
             iod = rows[rows["scale"] == SCALES["_iod"]].iloc[0]
-            means = summary[summary["variant"] == measure].set_index("emotion")["mean"]
-            ranked = means.sort_values(ascending=claim == "smallest")
+            means = emotion_means(summary, measure, smallest_first=claim == "smallest")
             verdict = _verdict(px["verdict"])
             line = f"{VERDICTS[verdict]} — {MEASURES[measure].lower()} is {claim} for *{display(study)}*"
             if verdict != "unknown":
                 ours = px["ours"]
-                other = ranked.index[1] if ours == study else study
+                other = means.index[1] if ours == study else study
                 line += (
                     f": *{display(ours)}* {means[ours]:.2f} px, *{display(other)}* {means[other]:.2f} px; "
                     f"{display(study)} is the {claim} in {px['p_study_claim']:.0%} of the resamples"

@@ -12,9 +12,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.analytics import pooled_centres
+from faceemo.analytics import (
+    MeanFaces,
+    face_points,
+    faces_in_stats,
+    magnified_means,
+    mean_face_images,
+    spread_sample,
+)
 from faceemo.keypoints import KEYPOINTS
-from faceemo.landmark_stats import mean_faces
 from faceemo.pixels import face_from_blob
 from views.common import Version, load, per_version, read, selected_emotions
 from views.landmarks_common import (
@@ -49,12 +55,8 @@ present = [e for e in emotions if e in set(stats["emotion"])]
 
 
 @st.cache_data(show_spinner="Averaging the faces of each emotion…", max_entries=16)
-def _mean_faces(at: Version, model: str, usages: list[str], emotions: list[str]) -> dict:
-    frame = read(at, "landmarks_pixels", model_id=model, usages=usages, emotions=emotions)
-    faces = mean_faces(frame)
-    counts = frame["emotion"].value_counts()
-    total = sum(faces[e] * counts[e] for e in faces) / max(int(counts.sum()), 1)
-    return {"per_emotion": faces, "all": total}
+def _mean_faces(at: Version, model: str, usages: list[str], emotions: list[str]) -> MeanFaces:
+    return mean_face_images(read(at, "landmarks_pixels", model_id=model, usages=usages, emotions=emotions))
 
 
 faces = per_version(_mean_faces, model_id, usages, emotions)
@@ -65,9 +67,7 @@ def _spread_sample(
     at: Version, model: str, usages: list[str], emotions: list[str]
 ) -> tuple[pd.DataFrame, int]:
     # every face's points are ~10 MB: sampled once per version and filter, not copied out on each rerun
-    points = read(at, "landmarks_points", model_id=model, usages=usages, emotions=emotions)
-    points = points[~points["is_blank"]]
-    return points.sample(min(len(points), 4000), random_state=0), len(points)
+    return spread_sample(read(at, "landmarks_points", model_id=model, usages=usages, emotions=emotions))
 
 
 def _points(table: pd.DataFrame) -> pd.DataFrame:
@@ -116,7 +116,7 @@ with tab_one:
             "the whole face.",
         )
         background = st.radio("Drawn over", ["the mean face of this emotion", "one face"], key="landmarks_bg")
-        pixels = faces["per_emotion"][emotion]
+        pixels = faces.per_emotion[emotion]
         if background == "one face":
             choices = load(
                 "landmarks_browse", model_id=model_id, usages=usages, emotions=[emotion], offset=0, limit=200
@@ -163,11 +163,9 @@ with tab_all:
         "a pixel or two.",
     )
     means = _points(stats[["emotion", "keypoint", "n", "mean_x", "mean_y"]])
-    shown = means.join(pooled_centres(means), on="keypoint")
-    shown["x"] = shown["ox"] + magnify * (shown["x"] - shown["ox"])
-    shown["y"] = shown["oy"] + magnify * (shown["y"] - shown["oy"])
+    shown = magnified_means(means, magnify)
     chart = (
-        face_layer(faces["all"], 480, opacity=0.7)
+        face_layer(faces.all, 480, opacity=0.7)
         + face_lines(shown, colour_by_emotion=True)
         + _point_layer(shown, colour_by_emotion=True, size=30)
     )
@@ -245,7 +243,7 @@ with tab_table:
     )
 
 with tab_browse:
-    total = int(stats.groupby("emotion")["n"].first().sum())
+    total = faces_in_stats(stats)
     page_size = 50
     page = st.number_input("Page", 1, max(1, -(-total // page_size)), 1, key="landmarks_page")
     listing = load(
@@ -266,14 +264,7 @@ with tab_browse:
         one = load("landmarks_image", model_id=model_id, image_id=int(image_id))
         row = one.iloc[0]
         pixels = face_from_blob(row["pixels"])
-        pts = pd.DataFrame(
-            {
-                "keypoint": list(KEYPOINTS),
-                "x": [row[f"{k}_x"] for k in KEYPOINTS],
-                "y": [row[f"{k}_y"] for k in KEYPOINTS],
-                "emotion": row["emotion"],
-            }
-        )
+        pts = face_points(row)
         left, right = st.columns([2, 1])
         with left:
             st.markdown(f"**{row['file_name']}** ({display(row['emotion'])}, {row['usage']})")

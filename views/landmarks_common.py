@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from faceemo.analytics import keypoints_outside, line_segments
 from faceemo.keypoints import FRAME_SIZE
 from faceemo.labels import COLOURS, DISPLAY_NAMES, USAGES
 from faceemo.paths import resolve_db
@@ -110,25 +111,8 @@ def face_layer(pixels: np.ndarray, size: int, opacity: float = 1.0) -> alt.Chart
 
 def face_lines(points: pd.DataFrame, colour_by_emotion: bool = False) -> alt.Chart:
     """Lines between keypoints (FACE_LINES) for frames with columns keypoint, x, y (and emotion)."""
-    rows = []
-    group_cols = ["emotion"] if colour_by_emotion else []
-    groups = points.groupby(group_cols) if group_cols else [((), points)]
-    for key, group in groups:
-        at = group.set_index("keypoint")
-        for s, (a, b) in enumerate(FACE_LINES):
-            if a in at.index and b in at.index:
-                for order, name in enumerate((a, b)):
-                    row = {
-                        "segment": f"{key}-{s}",
-                        "order": order,
-                        "x": at.loc[name, "x"],
-                        "y": at.loc[name, "y"],
-                    }
-                    if colour_by_emotion:
-                        row["emotion"] = key[0] if isinstance(key, tuple) else key
-                    rows.append(row)
     chart = (
-        alt.Chart(pd.DataFrame(rows))
+        alt.Chart(line_segments(points, FACE_LINES, by_emotion=colour_by_emotion))
         .mark_line(strokeWidth=1.5, clip=True)
         .encode(x=AXIS_X, y=AXIS_Y, detail="segment:N", order="order:Q")
     )
@@ -139,9 +123,7 @@ def face_lines(points: pd.DataFrame, colour_by_emotion: bool = False) -> alt.Cha
 
 def outside_frame(points: pd.DataFrame) -> list[str]:
     """Keypoints (frame with columns keypoint, x, y) that lie outside the 96x96 frame: not drawn."""
-    low, high = -0.5, FRAME_SIZE - 0.5
-    out = (points["x"] < low) | (points["x"] > high) | (points["y"] < low) | (points["y"] > high)
-    return points.loc[out, "keypoint"].tolist()
+    return keypoints_outside(points, FRAME_SIZE)
 
 
 def emotion_colour(legend: bool = True) -> alt.Color:

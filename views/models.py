@@ -7,7 +7,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.analytics import confusion_cells
+from faceemo.analytics import (
+    accuracy_of,
+    confusion_cells,
+    confusion_shown,
+    long_metrics,
+    per_class_metrics,
+    top_confusion,
+    training_curves,
+)
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS
 from faceemo.pixels import face_from_blob
 from views.common import (
@@ -126,11 +134,7 @@ history = load("models_history", model_id=model_id)
 if history.empty:
     st.info(f"No training history for `{model_id}` in the warehouse.")
 else:
-    history = history[history["metric"].isin(["accuracy", "val_accuracy", "loss", "val_loss"])].copy()
-    history["split"] = history["metric"].map(
-        lambda m: "PublicTest (val)" if m.startswith("val_") else "Training"
-    )
-    history["quantity"] = history["metric"].str.replace("val_", "", regex=False)
+    history = training_curves(history)
     cols = st.columns(2)
     for col, quantity in zip(cols, ("accuracy", "loss"), strict=True):
         part = history[history["quantity"] == quantity]
@@ -157,7 +161,6 @@ emotions = selected_emotions()
 if not emotions:
     st.warning("No emotion selected in the sidebar filter.")
     st.stop()
-labels = [EMOTIONS.index(e) for e in emotions]
 
 left, middle, right = st.columns(3)
 usage = left.radio("Split", ["PrivateTest", "PublicTest"], horizontal=True, help="PrivateTest is held out")
@@ -180,10 +183,7 @@ def _confusion(at: Version, model_id: str, usage: str, tta: bool) -> pd.DataFram
     return confusion_cells(read(at, "models_confusion", model_id=model_id, usage=usage, tta=tta))
 
 
-confusion = per_version(_confusion, model_id, usage, bool(tta))
-confusion = confusion[confusion["true_label"].isin(labels) & confusion["predicted_label"].isin(labels)].copy()
-confusion["true"] = confusion["true_label"].map(lambda i: DISPLAY_NAMES[EMOTIONS[i]])
-confusion["predicted"] = confusion["predicted_label"].map(lambda i: DISPLAY_NAMES[EMOTIONS[i]])
+confusion = confusion_shown(per_version(_confusion, model_id, usage, bool(tta)), emotions)
 value, fmt = ("row_share", ".0%") if normalise else ("n", "d")
 order = [DISPLAY_NAMES[e] for e in emotions]
 base = alt.Chart(confusion).encode(
@@ -206,31 +206,15 @@ st.altair_chart((heat + text).properties(height=380), width="stretch")
 
 # --- per-class metrics ----------------------------------------------------------------------------------
 st.subheader("Per-class precision, recall and F1")
-metrics = load("models_metrics", model_id=model_id)
-metrics = metrics[(metrics["usage"] == usage) & (metrics["tta"] == bool(tta))]
-rows = []
-for emotion in emotions:
-    values = metrics.set_index("metric")["value"]
-    rows.append(
-        {
-            "emotion": DISPLAY_NAMES[emotion],
-            "precision": values.get(f"precision_{emotion}"),
-            "recall": values.get(f"recall_{emotion}"),
-            "F1": values.get(f"f1_{emotion}"),
-        }
-    )
-per_class = pd.DataFrame(rows)
+per_class = per_class_metrics(load("models_metrics", model_id=model_id), usage, bool(tta), emotions)
 # The headline follows the sidebar filter like the rest of the page: faces whose true emotion is chosen.
-faces_chosen = load("models_confusion", model_id=model_id, usage=usage, tta=bool(tta))
-faces_chosen = faces_chosen[faces_chosen["true_label"].isin(labels)]
-n_faces = int(faces_chosen["n"].sum())
-n_right = int(faces_chosen.loc[faces_chosen["true_label"] == faces_chosen["predicted_label"], "n"].sum())
+accuracy = accuracy_of(load("models_confusion", model_id=model_id, usage=usage, tta=bool(tta)), emotions)
 filtered = len(emotions) < len(EMOTIONS)
 scope = f" ({len(emotions)} of {len(EMOTIONS)} emotions)" if filtered else ""
 c1, c2, c3 = st.columns(3)
 c1.metric(
     f"{usage} accuracy{scope}",
-    f"{n_right / n_faces:.2%}" if n_faces else "–",
+    f"{accuracy.share:.2%}" if accuracy.faces else "–",
     help="Share of the faces of the chosen emotions that the model got right (a face predicted as an "
     "emotion outside the filter counts as wrong).",
 )
@@ -239,8 +223,8 @@ c2.metric(
     f"{per_class['F1'].mean():.2%}" if per_class["F1"].notna().any() else "–",
     help="Mean of the per-class F1 of the chosen emotions.",
 )
-c3.metric("Faces" + scope, f"{n_faces:,}")
-long = per_class.melt("emotion", var_name="metric", value_name="value")
+c3.metric("Faces" + scope, f"{accuracy.faces:,}")
+long = long_metrics(per_class)
 bars = (
     alt.Chart(long)
     .mark_bar()
@@ -269,14 +253,7 @@ if len(emotions) < 2:
     st.info("Select at least two emotions in the sidebar to browse mistakes.")
     st.stop()
 # start on the most frequent confusion among the selected emotions
-mistakes = confusion[confusion["true_label"] != confusion["predicted_label"]].sort_values(
-    "n", ascending=False
-)
-top_true, top_pred = (
-    (EMOTIONS[mistakes["true_label"].iloc[0]], EMOTIONS[mistakes["predicted_label"].iloc[0]])
-    if len(mistakes) and mistakes["n"].iloc[0] > 0
-    else (emotions[0], emotions[1])
-)
+top_true, top_pred = top_confusion(confusion) or (emotions[0], emotions[1])
 true_emotion = a.selectbox(
     "True emotion", emotions, index=emotions.index(top_true), format_func=DISPLAY_NAMES.get, key="mis_true"
 )

@@ -1,6 +1,8 @@
 """The model registry of every task: `models/<model_id>.keras` + `<model_id>.json` (metadata, the
 "sidecar") + `<model_id>.md` (card), written together by `write_model_files`, found by `list_models` /
-`resolve_model`, loaded by `load_keras_model`, registered in the warehouse by `register_model`.
+`resolve_model`, loaded by `load_keras_model`, registered in the warehouse by `register_model`. Each
+task's architecture factories sit behind one interface: `architectures(task)` and
+`build_architecture(task, name, **options)` (the task module's `ARCHITECTURES` and `build`).
 
 `models/production.json` names the production model of each task ({"emotion": id, "landmarks": id});
 `production_choice` is its one reader and `set_production` its one writer. Steps that need a model take
@@ -11,6 +13,7 @@ when it is missing there. Importable without DuckDB or pandas (the GPU machine's
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +30,26 @@ if TYPE_CHECKING:
     import duckdb
 
 TASKS = ("emotion", "landmarks")
+# the module of each task that registers its architecture factories: ARCHITECTURES (names) and
+# build(name, **options) -> an uncompiled Keras model; imported (with Keras) only when asked for
+FACTORY_MODULES = {"emotion": "faceemo.emotion.models", "landmarks": "faceemo.landmarks.model"}
+
+
+def _factories(task: str):
+    if task not in FACTORY_MODULES:
+        raise ModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    return importlib.import_module(FACTORY_MODULES[task])
+
+
+def architectures(task: str) -> tuple[str, ...]:
+    """The architecture names registered for `task`."""
+    return tuple(_factories(task).ARCHITECTURES)
+
+
+def build_architecture(task: str, name: str, **options: Any):
+    """A fresh, uncompiled model of `task`'s registered architecture `name` (options go to its factory);
+    a ModelError for an unknown task or name."""
+    return _factories(task).build(name, **options)
 
 
 @dataclass(frozen=True)

@@ -154,3 +154,18 @@ def test_flip_tta_wrapper_matches_manual_mirroring(tmp_path):
     wrapped.save(tmp_path / "tta.keras")
     reloaded = keras.models.load_model(tmp_path / "tta.keras", compile=False)
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), expected, atol=1e-3)
+
+
+def test_one_registry_interface_builds_both_tasks():
+    from faceemo import model_store
+    from faceemo.emotion import ARCHITECTURES as EMOTION_ARCHITECTURES
+    from faceemo.errors import ModelError
+
+    assert model_store.architectures("emotion") == EMOTION_ARCHITECTURES
+    assert model_store.architectures("landmarks") == tuple(ARCHITECTURES)
+    mean = np.tile([[48.0, 40.0]], (15, 1))
+    model = model_store.build_architecture("landmarks", "lmk_tiny", mean_shape=mean)
+    assert model.output_shape == build_model("lmk_tiny", mean_shape=mean).output_shape
+    for task, name in (("landmarks", "lmk_nope"), ("emotion", "resnet"), ("age", "any")):
+        with pytest.raises(ModelError):
+            model_store.build_architecture(task, name)

@@ -228,6 +228,9 @@ REGISTRY: dict[str, ModelSpec] = {
 }
 
 
+ARCHITECTURES = tuple(REGISTRY)  # the names model_store.architectures("emotion") lists
+
+
 def spec_of(name: str) -> ModelSpec:
     """The registered spec called `name`; a clear ModelError for an unknown name."""
     try:
@@ -241,5 +244,5 @@ def build(name: str, **options: Any) -> keras.Model:
     return spec_of(name).factory(**options)
 
 
-if tuple(REGISTRY) != __import__("faceemo.emotion", fromlist=["ARCHITECTURES"]).ARCHITECTURES:
+if ARCHITECTURES != __import__("faceemo.emotion", fromlist=["ARCHITECTURES"]).ARCHITECTURES:
     raise RuntimeError("faceemo.emotion.ARCHITECTURES is out of step with the model registry")

@@ -8,11 +8,13 @@ the head starts from the mean face shape, so an untrained model already predicts
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
 from keras import layers
 
+from faceemo.errors import ModelError
 from faceemo.keypoints import FRAME_SIZE, NUM_KEYPOINTS
 
 CENTRE = (FRAME_SIZE - 1) / 2  # pixel-centre coordinates: the frame spans -0.5 .. 95.5
@@ -109,6 +111,14 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "lmk_cnn": build_lmk_cnn,
     "lmk_tiny": build_tiny,
 }
+
+
+def build(name: str, **options: Any) -> keras.Model:
+    """A fresh, uncompiled landmark model of the registered architecture `name` (model_store's one
+    interface to every task's factories); a ModelError for an unknown name."""
+    if name not in ARCHITECTURES:
+        raise ModelError(f"unknown landmark architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[name](**options)
 
 
 def build_model(architecture: str, mean_shape: np.ndarray | None = None) -> keras.Model:

@@ -32,13 +32,16 @@ from faceemo.errors import DataError
 DEFAULT_DETECTOR = "yunet"
 YUNET_MAX_SIDE = 640  # libfacedetection's own advice: larger inputs degrade; boxes are mapped back
 # Scores (0-100) a candidate needs from the passes over the photo (upright, and turned by ±ROTATED_PASS),
-# then from its second look (second_look, below). All three chosen together on PublicTest composites only
-# (benchmarks/detect_eval.py --usage PublicTest --grid, seeds 1-3: 615 photos, 893 faces): 60/60 with a
-# second look of 75 found 91.4% with 0.8 false boxes per 100 photos, where the former rule without a second
-# look (72 upright / 78 turned) found 90.9% with 1.6, and 60/60 without one 95.1% with 17.9.
+# then, unless it scored SECOND_LOOK_SKIP or more there, from its second look (second_look, below). Chosen
+# together on PublicTest composites only (seeds 1-3: 615 photos, 893 faces, looks as in second_look): 60/60,
+# a second look of 75 below a score of 85, found 91.6% with 0.8 false boxes per 100 photos, where the former
+# rule without a second look (72 upright / 78 turned) found 90.9% with 1.6, and 60/60 alone 95.1% with 17.9.
+# Confident boxes skip the look: on FER-2013 faces used as tight 192 px crops (whole photo = face) the look
+# loses 5 of 80 faces, 2 of them scoring 85-86, and a clear portrait face scores 85+.
 YUNET_MIN_SCORE = 60.0
 YUNET_MIN_SCORE_TURNED = 60.0
 SECOND_LOOK_SCORE = 75.0
+SECOND_LOOK_SKIP = 85.0
 SECOND_LOOK_SIZE = 160  # px: the square the second look runs on ...
 SECOND_LOOK_FACE = 0.7  # ... with the candidate's box side scaled to this fraction of it (112 px)
 ROTATED_PASS = 25.0  # degrees: the extra passes over the photo turned both ways
@@ -173,7 +176,8 @@ def _yunet(
 ) -> list[Detection]:
     """YuNet's faces: a box from the upright pass scoring >= `min_score`, from a turned pass >=
     `min_score_turned` (default YUNET_MIN_SCORE_TURNED, raised to `min_score` when lower), merged by NMS;
-    with `check` (the default) a box is kept only when its second look scores >= `check_score`."""
+    with `check` (the default) a box scoring under SECOND_LOOK_SKIP is kept only when its second look
+    scores >= `check_score`."""
     turned = max(min_score, YUNET_MIN_SCORE_TURNED if min_score_turned is None else min_score_turned)
     found = yunet_candidates(gray, min(min_score, turned), rotations, max_side)
     passed = [d for d in found if d.score >= (turned if d.angle else min_score)]
@@ -183,7 +187,9 @@ def _yunet(
     # box already covers it, and one that fails its look suppresses nothing
     kept: list[Detection] = []
     for d in sorted(passed, key=lambda d: -d.score):
-        if not any(_iou(d.box, k.box) > NMS_OVERLAP for k in kept) and second_look(gray, d) >= check_score:
+        if any(_iou(d.box, k.box) > NMS_OVERLAP for k in kept):
+            continue
+        if d.score >= SECOND_LOOK_SKIP or second_look(gray, d) >= check_score:
             kept.append(d)
     return sorted(kept, key=lambda d: (d.box.x, d.box.y))
 

@@ -68,6 +68,50 @@ def test_yunet_sees_nothing_in_clutter_and_handles_a_12_mp_photo(faces):
     assert abs(found.box.x + found.box.w / 2 - truth.cx * scale) < 0.3 * truth.side * scale
 
 
+@needs_yunet
+def test_second_look_keeps_real_faces(faces):
+    """Faces pasted upright or turned are still found with the check on (the default), and their best
+    box's second look clears the threshold."""
+    rng = np.random.default_rng(21)
+    for face in faces[:5]:
+        canvas, (truth,) = composite(rng, [face], sides=(80, 190))
+        kept = [d for d in detectors.detect(canvas, "yunet") if truth.matches(d.box)]
+        assert kept, truth
+        assert max(detectors.second_look(canvas, d) for d in kept) >= detectors.SECOND_LOOK_SCORE
+
+
+@needs_yunet
+@pytest.mark.parametrize("seed", [17, 19, 28])
+def test_second_look_drops_a_box_on_clutter(seed):
+    """Backgrounds (no face) where YuNet's passes score a large smooth blob >= 60: the box is there
+    without the check, its second look scores under the threshold, and the default drops it; the option
+    reaches the detector through inference.prepare."""
+    clutter = background(np.random.default_rng(seed))
+    (box,) = detectors.detect(clutter, "yunet", check=False)
+    assert box.score >= detectors.YUNET_MIN_SCORE
+    assert detectors.second_look(clutter, box) < detectors.SECOND_LOOK_SCORE
+    assert detectors.detect(clutter, "yunet") == []
+    assert len(inference.prepare(clutter, "clutter", detector="yunet", check=False).faces) == 1
+    assert inference.prepare(clutter, "clutter", detector="yunet").faces == []
+
+
+@needs_yunet
+def test_second_look_of_a_box_beside_a_face_or_past_the_border(faces):
+    """A box of a face's size on bare clutter next to the face scores 0; a box reaching past the photo's
+    edge (a tight crop) is looked at on grey and still finds the face."""
+    import cv2
+
+    canvas = background(np.random.default_rng(4))
+    truth = paste(canvas, faces[2][0], 150, (160, 240), 0.0)
+    (found,) = detectors.detect(canvas, "yunet")
+    assert truth.matches(found.box)
+    beside = detectors.Detection(found.box._replace(x=found.box.x + 300), found.score)
+    assert detectors.second_look(canvas, beside) == 0.0
+    tight = cv2.resize(faces[3][0], (192, 192), interpolation=cv2.INTER_CUBIC)  # a FER face: a tight crop
+    (face,) = detectors.detect(tight, "yunet")
+    assert detectors.second_look(tight, face) >= detectors.SECOND_LOOK_SCORE
+
+
 def test_turned_crop_levels_a_tilted_line_and_maps_points_back():
     import cv2
 

@@ -89,6 +89,9 @@ def test_usage_errors_exit_2(photos, tmp_path, capsys):
     empty.mkdir()
     assert main(["predict", str(empty)]) == 2
     assert "no image or video files" in capsys.readouterr().err
+    ray = ["--engine", "ray", "--out", str(tmp_path / "r")]
+    assert main(["predict", str(photos), "--no-face-check", *ray]) == 2
+    assert "--no-face-check runs with the local engine only" in capsys.readouterr().err
 
 
 def test_missing_models_exit_2_with_the_training_commands(photos, tmp_path, monkeypatch, capsys):

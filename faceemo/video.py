@@ -246,7 +246,7 @@ def analyze_video(
 
     `progress(done, total)` is called after each batch (total: the sampled frames expected);
     `on_frame(frame, time_s, results)` sees each sampled frame's faces (e.g. for saliency maps).
-    `detect_options` go to the detector (e.g. {"check": False} for yunet).
+    `detect_options` go to the detector (e.g. {"check": True} for yunet's second look).
     """
     started = time.perf_counter()
     name = name or Path(path).name

@@ -1,11 +1,14 @@
 """Face detectors side by side on FER-2013 PrivateTest faces pasted onto cluttered backgrounds.
 
     python benchmarks/detect_eval.py [--faces 200] [--multi 50] [--detectors yunet,haar] [--data PATH]
+    python benchmarks/detect_eval.py --face-check                  # adds a row: yunet with its second look
     python benchmarks/detect_eval.py --calibrate [--faces 400]     # the FER framing of each detector
     python benchmarks/detect_eval.py --usage PublicTest --grid --seed 1,2,3 --faces 160 --multi 45
                                                                    # choose yunet's score thresholds
 
 Settings are chosen on PublicTest faces (`--usage PublicTest`), figures reported on PrivateTest (default).
+Each detector runs as the product runs it (`predict --detector NAME`: yunet at 72 upright / 78 turned, no
+second look); `--face-check` adds yunet with its second look on (`predict --face-check`, check=True).
 --grid runs YuNet once per photo and prints faces found and false positives over a grid of score
 thresholds: upright pass and turned (±ROTATED_PASS) passes, and the second look (detectors.second_look,
 the plausibility check), with the pass each false positive came from.
@@ -41,7 +44,7 @@ from faceemo.paths import resolve_archive  # noqa: E402
 from tests.composites import composite, fer_faces  # noqa: E402
 
 
-def calibrate(names: list[str], faces, seed: int) -> None:
+def calibrate(names: list[str], faces, seed: int) -> None:  # as the product runs them, no options
     print(f"\nFER framing, {len(faces)} upright faces (96-192 px) on 640x480 backgrounds:")
     print(f"  {'detector':<8} {'found':>6} {'scale (FER side / box side)':>28} {'shift_y (box h)':>16}")
     for name in names:
@@ -131,14 +134,14 @@ def _matched(results, truths):
     return hits, false_positives
 
 
-def evaluate(name: str, photos, models: inference.Models) -> dict:
+def evaluate(name: str, photos, models: inference.Models, options: dict) -> dict:
     faces_total = sum(len(truths) for _, truths in photos)
     found = false_positives = 0
     correct = {"plain": 0, "aligned": 0}
     seconds = 0.0
     for canvas, truths in photos:
         started = time.perf_counter()
-        found_here = detectors.detect(canvas, name)
+        found_here = detectors.detect(canvas, name, **options)
         seconds += time.perf_counter() - started
         for variant, align in (("plain", False), ("aligned", True)):
             prepared = inference.prepare(
@@ -157,14 +160,14 @@ def evaluate(name: str, photos, models: inference.Models) -> dict:
     }
 
 
-def ms_12mp(name: str, photos, runs: int) -> float:
+def ms_12mp(name: str, photos, runs: int, options: dict) -> float:
     import cv2
 
     seconds = 0.0
     for canvas, _ in photos[:runs]:
         big = cv2.resize(canvas, (4000, 3000), interpolation=cv2.INTER_CUBIC)
         started = time.perf_counter()
-        detectors.detect(big, name)
+        detectors.detect(big, name, **options)
         seconds += time.perf_counter() - started
     return 1000 * seconds / runs
 
@@ -187,6 +190,8 @@ def main() -> None:
     parser.add_argument("--multi", type=int, default=50, help="photos with 2-4 faces (default 50)")
     parser.add_argument("--detectors", default=None, help="comma-separated (default: every installed one)")
     parser.add_argument("--runs-12mp", type=int, default=5, help="12 MP photos timed (default 5)")
+    parser.add_argument("--face-check", action="store_true",
+                        help="also run yunet with its second look (predict --face-check): one more row")
     parser.add_argument("--calibrate", action="store_true", help="print each detector's FER framing")
     parser.add_argument("--grid", action="store_true", help="yunet's found / false positives per threshold")
     parser.add_argument("--usage", default="PrivateTest", choices=("PrivateTest", "PublicTest"),
@@ -224,10 +229,14 @@ def main() -> None:
     print("| detector | faces found | false positives / 100 photos | emotion acc. plain "
           "| emotion acc. aligned | ms/photo 640x480 | ms/photo 12 MP |")
     print("|---|---|---|---|---|---|---|")
-    for name in names:
-        row = evaluate(name, photos, models)
-        big = ms_12mp(name, photos, args.runs_12mp)
-        print(f"| {name} | {row['found']}/{row['faces']} ({row['found'] / row['faces']:.1%}) | "
+    # (label, detector, options): each as `predict --detector NAME` runs it, and yunet --face-check on request
+    runs = [(name, name, {}) for name in names]
+    if args.face_check and "yunet" in names:
+        runs.append(("yunet --face-check", "yunet", {"check": True}))
+    for label, name, options in runs:
+        row = evaluate(name, photos, models, options)
+        big = ms_12mp(name, photos, args.runs_12mp, options)
+        print(f"| {label} | {row['found']}/{row['faces']} ({row['found'] / row['faces']:.1%}) | "
               f"{100 * row['fp'] / row['photos']:.1f} | {row['acc_plain']:.1%} | {row['acc_aligned']:.1%} | "
               f"{row['ms_640']:.0f} | {big:.0f} |", flush=True)
 

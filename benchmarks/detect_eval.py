@@ -1,13 +1,17 @@
 """Face detectors side by side on FER-2013 PrivateTest faces pasted onto cluttered backgrounds.
 
     python benchmarks/detect_eval.py [--faces 200] [--multi 50] [--detectors yunet,haar] [--data PATH]
+    python benchmarks/detect_eval.py --face-check                  # adds a row: yunet with its second look
     python benchmarks/detect_eval.py --calibrate [--faces 400]     # the FER framing of each detector
-    python benchmarks/detect_eval.py --usage PublicTest --grid     # choose yunet's score thresholds
+    python benchmarks/detect_eval.py --usage PublicTest --grid --seed 1,2,3 --faces 160 --multi 45
+                                                                   # choose yunet's score thresholds
 
 Settings are chosen on PublicTest faces (`--usage PublicTest`), figures reported on PrivateTest (default).
+Each detector runs as the product runs it (`predict --detector NAME`: yunet at 72 upright / 78 turned, no
+second look); `--face-check` adds yunet with its second look on (`predict --face-check`, check=True).
 --grid runs YuNet once per photo and prints faces found and false positives over a grid of score
-thresholds, upright pass and turned (±ROTATED_PASS) passes apart, with the pass each false positive
-came from.
+thresholds: upright pass and turned (±ROTATED_PASS) passes, and the second look (detectors.second_look,
+the plausibility check), with the pass each false positive came from.
 
 Photos (640x480, made at run time from the shared archive, never saved): `--faces` photos with one face
 and `--multi` photos with 2-4 faces; each face enlarged to 60-200 px, turned in the image plane by up to
@@ -40,7 +44,7 @@ from faceemo.paths import resolve_archive  # noqa: E402
 from tests.composites import composite, fer_faces  # noqa: E402
 
 
-def calibrate(names: list[str], faces, seed: int) -> None:
+def calibrate(names: list[str], faces, seed: int) -> None:  # as the product runs them, no options
     print(f"\nFER framing, {len(faces)} upright faces (96-192 px) on 640x480 backgrounds:")
     print(f"  {'detector':<8} {'found':>6} {'scale (FER side / box side)':>28} {'shift_y (box h)':>16}")
     for name in names:
@@ -57,22 +61,31 @@ def calibrate(names: list[str], faces, seed: int) -> None:
 
 
 def grid(photos) -> None:
-    """Found / false positives of yunet over (upright threshold, turned threshold) pairs, one run each."""
-    runs = [(detectors.yunet_candidates(canvas, 40.0), truths) for canvas, truths in photos]
+    """Found / false positives of yunet over pass thresholds (upright / turned) and second-look thresholds,
+    YuNet run once per photo (and once per second look)."""
+    started = time.perf_counter()
+    runs = []
+    for canvas, truths in photos:
+        candidates = detectors.yunet_candidates(canvas, 40.0)
+        looks = [detectors.second_look(canvas, d) if d.score >= min(PASSES[-1]) else 0.0 for d in candidates]
+        runs.append((list(zip(candidates, looks, strict=True)), truths))
     n_faces = sum(len(t) for _, t in photos)
-    upright = (65, 70, 72, 74, 76, 78, 80)
-    turned = (70, 75, 78, 80, 82, 85, 88, 90, 101)  # 101: no turned passes at all
-    print(f"\nyunet over {len(photos)} photos, {n_faces} faces; cells: found % / false positives per "
-          f"100 photos (of which from turned passes)")
-    print("| upright \\ turned | " + " | ".join("off" if t > 100 else str(t) for t in turned) + " |")
-    print("|---" * (len(turned) + 1) + "|")
-    for up in upright:
+    seconds = time.perf_counter() - started
+    print(f"\nyunet over {len(photos)} photos, {n_faces} faces ({seconds:.0f} s); cells: "
+          f"found % / false positives per 100 photos (of which from turned passes)")
+    header = " | ".join("off" if t is None else str(t) for t in LOOKS)
+    print(f"| upright / turned \\ second look | {header} |")
+    print("|---" * (len(LOOKS) + 1) + "|")
+    per_100 = 100 / len(photos)
+    for up, turn in PASSES:
         cells = []
-        for turn in turned:
+        for look in LOOKS:
             found = fp = fp_turned = 0
             for candidates, truths in runs:
                 kept = detectors.nms([
-                    d for d in candidates if d.score >= (max(up, turn) if d.angle else up)
+                    d for d, seen in candidates
+                    if d.score >= (max(up, turn) if d.angle else up)
+                    and (look is None or d.score >= detectors.SECOND_LOOK_SKIP or seen >= look)
                 ])
                 hits, _ = _matched(kept, truths)
                 found += len(hits)
@@ -80,15 +93,19 @@ def grid(photos) -> None:
                     if not any(t.matches(d.box) for t in truths):
                         fp += 1
                         fp_turned += bool(d.angle)
-            per_100 = 100 / len(photos)
             cells.append(f"{found / n_faces:.1%} / {fp * per_100:.1f} ({fp_turned * per_100:.1f})")
-        print(f"| {up} | " + " | ".join(cells) + " |", flush=True)
-    scores_fp = sorted(
-        (round(d.score), d.angle, max(d.box.w, d.box.h))
-        for candidates, truths in runs for d in detectors.nms([c for c in candidates if c.score >= 60])
-        if not any(t.matches(d.box) for t in truths)
+        print(f"| {up} / {turn} | " + " | ".join(cells) + " |", flush=True)
+    false_boxes = sorted(
+        (round(d.score), round(seen), d.angle, max(d.box.w, d.box.h))
+        for candidates, truths in runs
+        for d, seen in candidates
+        if d.score >= 60 and not any(t.matches(d.box) for t in truths)
     )
-    print("false boxes >= 60 after NMS (score, pass angle, side px):", scores_fp)
+    print("false boxes >= 60 before NMS (score, second look, pass angle, side px):", false_boxes)
+
+
+PASSES = ((72, 78), (72, 72), (70, 70), (65, 65), (60, 60), (55, 55))  # upright / turned pass thresholds
+LOOKS = (None, 65, 70, 75, 80)  # second-look thresholds (None: none), for boxes under SECOND_LOOK_SKIP
 
 
 def _photos(faces, n_single: int, n_multi: int, seed: int):
@@ -117,14 +134,14 @@ def _matched(results, truths):
     return hits, false_positives
 
 
-def evaluate(name: str, photos, models: inference.Models) -> dict:
+def evaluate(name: str, photos, models: inference.Models, options: dict) -> dict:
     faces_total = sum(len(truths) for _, truths in photos)
     found = false_positives = 0
     correct = {"plain": 0, "aligned": 0}
     seconds = 0.0
     for canvas, truths in photos:
         started = time.perf_counter()
-        found_here = detectors.detect(canvas, name)
+        found_here = detectors.detect(canvas, name, **options)
         seconds += time.perf_counter() - started
         for variant, align in (("plain", False), ("aligned", True)):
             prepared = inference.prepare(
@@ -143,14 +160,14 @@ def evaluate(name: str, photos, models: inference.Models) -> dict:
     }
 
 
-def ms_12mp(name: str, photos, runs: int) -> float:
+def ms_12mp(name: str, photos, runs: int, options: dict) -> float:
     import cv2
 
     seconds = 0.0
     for canvas, _ in photos[:runs]:
         big = cv2.resize(canvas, (4000, 3000), interpolation=cv2.INTER_CUBIC)
         started = time.perf_counter()
-        detectors.detect(big, name)
+        detectors.detect(big, name, **options)
         seconds += time.perf_counter() - started
     return 1000 * seconds / runs
 
@@ -173,22 +190,31 @@ def main() -> None:
     parser.add_argument("--multi", type=int, default=50, help="photos with 2-4 faces (default 50)")
     parser.add_argument("--detectors", default=None, help="comma-separated (default: every installed one)")
     parser.add_argument("--runs-12mp", type=int, default=5, help="12 MP photos timed (default 5)")
+    parser.add_argument("--face-check", action="store_true",
+                        help="also run yunet with its second look (predict --face-check): one more row")
     parser.add_argument("--calibrate", action="store_true", help="print each detector's FER framing")
     parser.add_argument("--grid", action="store_true", help="yunet's found / false positives per threshold")
     parser.add_argument("--usage", default="PrivateTest", choices=("PrivateTest", "PublicTest"),
                         help="FER-2013 split pasted (default PrivateTest: report; PublicTest: choose)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", default="0",
+                        help="random seed; --grid takes several, comma-separated (their photos together)")
     parser.add_argument("--data", default=None, help="FER-2013 zip (default ../shared/data/fer2013.zip)")
     args = parser.parse_args()
     names = args.detectors.split(",") if args.detectors else detectors.available()
     archive = resolve_archive(args.data, "fer2013.zip")
-    needed = args.faces + 4 * args.multi
-    faces = fer_faces(archive, args.usage, n=min(needed, 3589), seed=args.seed)
+    needed = min(args.faces + 4 * args.multi, 3589)
+    seeds = [int(s) for s in args.seed.split(",")]
+    if args.grid:
+        photos = []
+        for seed in seeds:
+            faces = fer_faces(archive, args.usage, n=needed, seed=seed)
+            photos += _photos(faces, args.faces, args.multi, seed)
+        grid(photos)
+        return
+    args.seed = seeds[0]
+    faces = fer_faces(archive, args.usage, n=needed, seed=args.seed)
     if args.calibrate:
         calibrate(names, faces[: args.faces], args.seed)
-        return
-    if args.grid:
-        grid(_photos(faces, args.faces, args.multi, args.seed))
         return
     models = inference.load_models()
     print(f"emotion model: {models.emotion.model_id}; "
@@ -203,10 +229,14 @@ def main() -> None:
     print("| detector | faces found | false positives / 100 photos | emotion acc. plain "
           "| emotion acc. aligned | ms/photo 640x480 | ms/photo 12 MP |")
     print("|---|---|---|---|---|---|---|")
-    for name in names:
-        row = evaluate(name, photos, models)
-        big = ms_12mp(name, photos, args.runs_12mp)
-        print(f"| {name} | {row['found']}/{row['faces']} ({row['found'] / row['faces']:.1%}) | "
+    # (label, detector, options): each as `predict --detector NAME` runs it, and yunet --face-check on request
+    runs = [(name, name, {}) for name in names]
+    if args.face_check and "yunet" in names:
+        runs.append(("yunet --face-check", "yunet", {"check": True}))
+    for label, name, options in runs:
+        row = evaluate(name, photos, models, options)
+        big = ms_12mp(name, photos, args.runs_12mp, options)
+        print(f"| {label} | {row['found']}/{row['faces']} ({row['found'] / row['faces']:.1%}) | "
               f"{100 * row['fp'] / row['photos']:.1f} | {row['acc_plain']:.1%} | {row['acc_aligned']:.1%} | "
               f"{row['ms_640']:.0f} | {big:.0f} |", flush=True)
 

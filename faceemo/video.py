@@ -240,11 +240,13 @@ def analyze_video(
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_frame: Callable[[int, float, list[inference.FaceResult]], None] | None = None,
+    detect_options: dict[str, Any] | None = None,
 ) -> VideoAnalysis:
     """Every face of every sampled frame: rows (FaceResult.to_row() + frame, time_s, track), key frames.
 
     `progress(done, total)` is called after each batch (total: the sampled frames expected);
     `on_frame(frame, time_s, results)` sees each sampled frame's faces (e.g. for saliency maps).
+    `detect_options` go to the detector (e.g. {"check": True} for yunet's second look).
     """
     started = time.perf_counter()
     name = name or Path(path).name
@@ -271,7 +273,9 @@ def analyze_video(
             progress(analysis.sampled, max(expected, analysis.sampled))
 
     for index, when, rgb in sample_frames(path, fps, max_seconds, name, analysis):
-        batch.append((index, when, inference.prepare(rgb, name, detector=detector, align=align)))
+        batch.append((index, when, inference.prepare(
+            rgb, name, detector=detector, align=align, **(detect_options or {})
+        )))
         if len(batch) >= batch_frames:
             flush()
     if batch:

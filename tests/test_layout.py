@@ -92,12 +92,14 @@ def test_the_warehouse_module_writes_no_rows() -> None:
 
 
 # data work a page must leave to faceemo.analytics (DataFrame methods that group, reshape, join, sort,
-# sample or aggregate); pages only draw the results
+# sample, aggregate, summarise, map values or look rows up by a key); pages only draw the results
 FRAME_WORK = {
     "groupby", "merge", "join", "pivot", "pivot_table", "melt", "agg", "aggregate", "value_counts",
     "crosstab",
     "transform", "apply", "sort_values", "nlargest", "nsmallest", "stack", "unstack", "explode", "resample",
     "rolling", "expanding", "describe", "sample", "drop_duplicates", "cumsum", "quantile",
+    "sum", "mean", "median", "std", "var", "min", "max", "count", "nunique", "unique", "idxmax", "idxmin",
+    "map", "set_index", "reindex",
 }
 PANDAS_FUNCTIONS = {"concat", "merge", "crosstab", "pivot", "pivot_table", "melt", "cut", "qcut"}
 
@@ -111,8 +113,8 @@ def _frame_work(tree: ast.AST) -> list[tuple[int, str]]:
         if isinstance(owner, ast.Name) and owner.id == "pd":
             if name in PANDAS_FUNCTIONS:
                 found.append((node.lineno, f"pd.{name}"))
-        elif name in FRAME_WORK and not (name == "join" and isinstance(owner, ast.Constant)):
-            found.append((node.lineno, f".{name}()"))  # "sep".join(...) is text, not data
+        elif name in FRAME_WORK and not isinstance(owner, ast.Constant):
+            found.append((node.lineno, f".{name}()"))  # "sep".join(...), "text".count("x") are text
     return found
 
 
@@ -128,4 +130,14 @@ def test_pages_leave_data_work_to_the_analytics_layer(path: Path) -> None:
 
 def test_the_data_work_check_sees_a_groupby() -> None:
     page = "counts = frame.groupby('emotion')['n'].sum()\ntable = pd.concat([a, b])\nline = ', '.join(x)\n"
-    assert sorted(_frame_work(ast.parse(page))) == [(1, ".groupby()"), (2, "pd.concat")]
+    assert sorted(_frame_work(ast.parse(page))) == [(1, ".groupby()"), (1, ".sum()"), (2, "pd.concat")]
+
+
+def test_the_data_work_check_sees_lookups_means_and_mapped_values() -> None:
+    page = (
+        "row = models.set_index('model_id').loc[m]\n"
+        "f1 = per_class['F1'].mean()\n"
+        "names = frame['emotion'].map(DISPLAY_NAMES)\n"
+        "n = 'a-b'.count('-') + max(1, len(x))\n"  # text and builtins are not data work
+    )
+    assert sorted(_frame_work(ast.parse(page))) == [(1, ".set_index()"), (2, ".mean()"), (3, ".map()")]

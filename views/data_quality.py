@@ -7,7 +7,7 @@ import math
 
 import streamlit as st
 
-from faceemo.analytics import blank_groups_last
+from faceemo.analytics import blank_groups_last, files_in_groups, shared_names
 from faceemo.quality import BLANK_STD
 from views.common import load
 from views.data_widgets import data_page, face_strip, without_pixels
@@ -71,7 +71,7 @@ groups = blank_groups_last(groups)
 if groups.empty:
     st.info("No duplicate group of this kind for the chosen emotions.")
 else:
-    st.markdown(f"**{len(groups):,} groups** ({int(groups['files'].sum()):,} files), largest first.")
+    st.markdown(f"**{len(groups):,} groups** ({files_in_groups(groups):,} files), largest first.")
     pages = math.ceil(len(groups) / GROUPS_PER_PAGE)
     page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1,
                            key=f"quality_page_{kind}")
@@ -114,7 +114,7 @@ with st.expander("The lowest-contrast faces, to judge the threshold"):
 # --- file-name collisions ---------------------------------------------------------------------------
 st.header("File names shared by different faces")
 collisions = load("quality_name_collisions", dataset=dataset, emotions=emotions)
-n_names = collisions["file_name"].nunique() if not collisions.empty else 0
+n_names = shared_names(collisions)
 st.markdown(
     f"**{n_names:,} file names** are used by more than one face: a file name alone does not identify "
     "a face (split + emotion + file name, or the content hash, does)."

@@ -12,8 +12,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.analytics import DistanceAnalysis, distance_analysis, emotion_means
-from faceemo.landmark_stats import MEASURES, SCALES, STUDY_FINDINGS, variant_label
+from faceemo.analytics import DistanceAnalysis, Finding, distance_analysis, kruskal_shown, study_findings
+from faceemo.landmark_stats import MEASURES, SCALES, STUDY_FINDINGS
 from views.common import Version, per_version, read
 from views.landmarks_common import display, emotion_colour, landmark_filters
 
@@ -35,40 +35,21 @@ def _analysis(at: Version, model: str, usages: list[str], emotions: list[str]) -
 
 VERDICTS = {"agrees": ":green[**Agrees**]", "disagrees": ":red[**Disagrees**]",
             "close": ":orange[**Too close to call**]", "unknown": "**Cannot tell**"}
+SCALE_FREE = {"agrees": "agrees", "disagrees": "disagrees", "close": "too close to call",
+              "unknown": "cannot tell"}
 
 
-def _verdict(text: str) -> str:
-    """The study-comparison verdict in one of four words (VERDICTS)."""
-    if text == "agrees":
-        return "agrees"
-    if text.startswith("disagrees"):
-        return "disagrees"
-    return "unknown" if text.startswith("cannot tell") else "close"
-
-
-def finding_lines(comparison: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
-    """One line per study finding: the verdict in pixels, the numbers behind it, the scale-free verdict."""
-    lines = []
-    for measure, claims in STUDY_FINDINGS.items():
-        for claim, study in zip(("largest", "smallest"), claims, strict=True):
-            rows = comparison[(comparison["measure"] == MEASURES[measure]) & (comparison["claim"] == claim)]
-            px = rows[rows["scale"] == SCALES[""]].iloc[0]
-            iod = rows[rows["scale"] == SCALES["_iod"]].iloc[0]
-            means = emotion_means(summary, measure, smallest_first=claim == "smallest")
-            verdict = _verdict(px["verdict"])
-            line = f"{VERDICTS[verdict]} — {MEASURES[measure].lower()} is {claim} for *{display(study)}*"
-            if verdict != "unknown":
-                ours = px["ours"]
-                other = means.index[1] if ours == study else study
-                line += (
-                    f": *{display(ours)}* {means[ours]:.2f} px, *{display(other)}* {means[other]:.2f} px; "
-                    f"{display(study)} is the {claim} in {px['p_study_claim']:.0%} of the resamples"
-                )
-            scale_free = {"close": "too close to call", "unknown": "cannot tell"}.get(
-                _verdict(iod["verdict"]), _verdict(iod["verdict"])
-            )
-            lines.append(f"{line}. Scale-free: {scale_free}.")
-    return lines
+def finding_line(finding: Finding) -> str:
+    """One study finding: the verdict in pixels, the numbers behind it, the scale-free verdict."""
+    line = (f"{VERDICTS[finding.verdict]} — {MEASURES[finding.measure].lower()} is {finding.claim} for "
+            f"*{display(finding.study)}*")
+    if finding.verdict != "unknown":
+        line += (
+            f": *{display(finding.ours)}* {finding.ours_mean:.2f} px, *{display(finding.other)}* "
+            f"{finding.other_mean:.2f} px; {display(finding.study)} is the {finding.claim} in "
+            f"{finding.p_study_claim:.0%} of the resamples"
+        )
+    return f"{line}. Scale-free: {SCALE_FREE[finding.scale_free]}."
 
 
 def emotion_axis(emotions: pd.Series) -> alt.X:
@@ -150,11 +131,8 @@ st.header("Do the emotions differ?")
 if analysis.kruskal is None:
     st.info("Select at least two emotions to compare them.")
 else:
-    kw = analysis.kruskal.copy()
-    kw["measure"] = kw["measure"].map(variant_label)
-    kw["p"] = kw["p"].map(lambda p: f"{p:.2e}" if p > 0 else "< 1e-300")  # scipy underflows to 0
     st.dataframe(
-        kw[["measure", "h", "dof", "p", "epsilon_squared", "eta_squared_h", "magnitude", "n"]],
+        kruskal_shown(analysis.kruskal),
         hide_index=True,
         width="stretch",
         column_config={
@@ -172,7 +150,7 @@ else:
 
     st.header("The study's findings, checked")
     comparison = analysis.comparison
-    st.markdown("\n".join(f"- {line}" for line in finding_lines(comparison, summary)))
+    st.markdown("\n".join(f"- {finding_line(f)}" for f in study_findings(comparison, summary)))
     st.caption(
         "In pixels, as the study measured; each line also gives the scale-free verdict (÷ inter-ocular). "
         f"Clear = the study's emotion wins in at least 95% of {N_BOOT:,} bootstrap resamples."
@@ -201,7 +179,6 @@ else:
 
 st.header("Per-emotion table")
 wide = analysis.table(emotions)
-wide.index = wide.index.map(display)
 thousands = st.column_config.NumberColumn(format="localized")  # 4,945 (in the reader's locale)
 st.dataframe(wide, width="stretch", column_config={"faces": thousands})
 st.caption("Mean [95% bootstrap interval] per emotion.")

@@ -16,6 +16,7 @@ from faceemo.analytics import (
     MeanFaces,
     face_points,
     faces_in_stats,
+    keypoint_stats_table,
     magnified_means,
     mean_face_images,
     spread_sample,
@@ -28,6 +29,7 @@ from views.landmarks_common import (
     AXIS_Y,
     SCALE_X,
     SCALE_Y,
+    STATS_FORMAT,
     display,
     emotion_colour,
     face_layer,
@@ -219,28 +221,7 @@ with tab_table:
     st.markdown(
         "Per emotion and keypoint, in pixels of the 96x96 frame (the study's per-coordinate describe())."
     )
-    shown = stats.copy()
-    shown["emotion"] = shown["emotion"].map(display)
-    st.dataframe(
-        shown[
-            [
-                "emotion",
-                "keypoint",
-                "n",
-                "mean_x",
-                "mean_y",
-                "std_x",
-                "std_y",
-                "min_x",
-                "max_x",
-                "min_y",
-                "max_y",
-            ]
-        ],
-        hide_index=True,
-        width="stretch",
-        column_config={c: st.column_config.NumberColumn(format="%.2f") for c in shown.columns if "_" in c},
-    )
+    st.dataframe(keypoint_stats_table(stats), hide_index=True, width="stretch", column_config=STATS_FORMAT)
 
 with tab_browse:
     total = faces_in_stats(stats)

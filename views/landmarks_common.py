@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from faceemo.analytics import keypoints_outside, line_segments
+from faceemo.analytics import STATS_COLUMNS, faces_per_model, keypoints_outside, line_segments
 from faceemo.keypoints import FRAME_SIZE
 from faceemo.labels import COLOURS, DISPLAY_NAMES, USAGES
 from faceemo.paths import resolve_db
@@ -38,6 +38,8 @@ SCALE_Y = alt.Scale(domain=[FRAME_SIZE - 0.5, -0.5], nice=False, clamp=True)  # 
 # the frame's edge, on the face, where the model did not put it. Their marks clip to the frame instead.
 AXIS_X = alt.X("x:Q", scale=alt.Scale(domain=SCALE_X.domain, nice=False), axis=None)
 AXIS_Y = alt.Y("y:Q", scale=alt.Scale(domain=SCALE_Y.domain, nice=False), axis=None)
+# the keypoint statistics table (analytics.keypoint_stats_table): pixels to 2 decimals
+STATS_FORMAT = {c: st.column_config.NumberColumn(format="%.2f") for c in STATS_COLUMNS if "_" in c}
 
 
 def require_landmarks() -> str:
@@ -51,6 +53,7 @@ def require_landmarks() -> str:
         st.code(LANDMARKS_COMMAND + (f" --db {db}" if db != resolve_db(None) else ""))
         st.stop()
     ids = models["model_id"].tolist()
+    faces = faces_per_model(models)
     production = production_model("landmarks")
     default = ids.index(production) if production in ids else 0
     return st.sidebar.selectbox(
@@ -58,7 +61,7 @@ def require_landmarks() -> str:
         ids,
         index=default,
         key="landmark_model",
-        format_func=lambda m: f"{m} ({int(models.set_index('model_id').loc[m, 'faces']):,} faces)",
+        format_func=lambda m: f"{m} ({faces[m]:,} faces)",
     )
 
 

@@ -8,11 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from faceemo.analytics import (
+    TTA_COLUMN,
     accuracy_of,
     confusion_cells,
+    confusion_midpoint,
     confusion_shown,
     long_metrics,
+    macro_f1,
+    model_tables,
     per_class_metrics,
+    per_class_percent,
+    row_of,
     top_confusion,
     training_curves,
 )
@@ -29,7 +35,6 @@ from views.common import (
 )
 
 EVALUATE = "python -m pipelines evaluate"
-TTA_COLUMN = "Private acc (TTA)"
 TRAIN = "python -m pipelines train-emotion --model-arch vgg_fer"
 
 st.title("Models")
@@ -45,20 +50,7 @@ if models.empty:
 
 # --- the models table --------------------------------------------------------------------------------
 st.subheader("Emotion models")
-table = pd.DataFrame(
-    {
-        "model": models["model_id"],
-        "architecture": models["architecture"],
-        "Private acc": models["private_accuracy"],
-        "Private F1": models["private_macro_f1"],
-        TTA_COLUMN: models["private_accuracy_tta"],
-        "Public acc": models["public_accuracy"],
-        "Public F1": models["public_macro_f1"],
-    }
-)
-has_tta = table[TTA_COLUMN].notna()
-if not has_tta.any():
-    table = table.drop(columns=TTA_COLUMN)  # a column of blanks says nothing
+tables = model_tables(models)
 HELP = {
     "Private acc": "Accuracy on PrivateTest, the held-out split: no model was fit or selected on it",
     "Private F1": "Macro-F1 on PrivateTest: the mean F1 of the 7 emotions (rare ones count as much)",
@@ -77,33 +69,19 @@ def _column(label: str, values: pd.Series, fmt: str | None = None) -> st.column_
     return st.column_config.NumberColumn(label, width=width, format=fmt, help=HELP.get(label))
 
 
-shown = table.copy()
-percent_columns = [c for c in shown.columns if c in HELP]
-shown[percent_columns] = shown[percent_columns] * 100  # "%.2f%%" prints 54.47%: the figures are shares
-if TTA_COLUMN in shown and not has_tta.all():  # some models have TTA figures, some not: say so, no blanks
-    shown[TTA_COLUMN] = shown[TTA_COLUMN].map(lambda v: "not run" if pd.isna(v) else f"{v:.2f}%")
+shown = tables.quality
 column_config = {
     c: _column(c, shown[c], "%.2f%%" if shown[c].dtype.kind == "f" else None) for c in shown.columns
 }
 st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
-tta_note = "" if has_tta.all() else f" Models without a TTA figure: run `{EVALUATE} --tta`."
+tta_note = f" Models without a TTA figure: run `{EVALUATE} --tta`." if tables.tta_missing else ""
 st.caption(
     "Every emotion, whatever the sidebar filter. Protocol: fit on Training, select on PublicTest, report "
     "PrivateTest (the held-out figure). TTA = mean of 10 views (the face and its four corner crops, "
     "each mirrored)." + tta_note
 )
 with st.expander("How they were trained"):
-    training = pd.DataFrame(
-        {
-            "model": models["model_id"],
-            "parameters": models["params"],
-            "size (MiB)": models["file_bytes"] / 2**20,
-            "epochs": models["epochs"],
-            "training (min)": models["train_seconds"] / 60,
-            "backend": models["backend"],
-            "device": models["device"],
-        }
-    )
+    training = tables.training
     st.dataframe(
         training,
         hide_index=True,
@@ -126,7 +104,7 @@ model_id = (
     if len(ids) > 1
     else ids[0]
 )
-row = models.set_index("model_id").loc[model_id]
+row = row_of(models, "model_id", model_id)
 
 # --- training curves ----------------------------------------------------------------------------------
 st.subheader("Training curves")
@@ -197,7 +175,7 @@ heat = base.mark_rect().encode(
 text = base.mark_text(fontSize=12).encode(
     text=alt.Text(f"{value}:Q", format=fmt),
     color=alt.condition(
-        f"datum.{value} > {0.5 if normalise else confusion['n'].max() / 2}",
+        f"datum.{value} > {confusion_midpoint(confusion, normalise)}",
         alt.value("white"),
         alt.value("black"),
     ),
@@ -218,9 +196,10 @@ c1.metric(
     help="Share of the faces of the chosen emotions that the model got right (a face predicted as an "
     "emotion outside the filter counts as wrong).",
 )
+f1 = macro_f1(per_class)
 c2.metric(
     f"{usage} macro-F1{scope}",
-    f"{per_class['F1'].mean():.2%}" if per_class["F1"].notna().any() else "–",
+    f"{f1:.2%}" if f1 is not None else "–",
     help="Mean of the per-class F1 of the chosen emotions.",
 )
 c3.metric("Faces" + scope, f"{accuracy.faces:,}")
@@ -238,7 +217,7 @@ bars = (
     .properties(height=280)
 )
 st.altair_chart(bars, width="stretch")
-per_class_shown = per_class.assign(**{c: per_class[c] * 100 for c in ("precision", "recall", "F1")})
+per_class_shown = per_class_percent(per_class)
 st.dataframe(
     per_class_shown,
     hide_index=True,

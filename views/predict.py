@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from faceemo import detectors, gradcam, inference, model_store, warehouse
+from faceemo.analytics import row_of
 from faceemo.annotate import annotate_image, draw_landmarks, face_label
 from faceemo.errors import FaceemoError, ModelError
 from faceemo.images import IMAGE_EXTENSIONS
@@ -210,7 +211,7 @@ def _sample_section(models: inference.Models) -> None:
     chosen = st.selectbox(
         "Sample face", list(labels), index=first_happy, format_func=labels.get, key="predict_sample"
     )
-    row = samples.set_index("image_id").loc[chosen]
+    row = row_of(samples, "image_id", chosen)
     pixels = face_from_blob(row["pixels"])
     # a warehouse face is already a FER-2013 crop: no detection, the whole image is the face
     results = inference.analyze(pixels, name=row["file_name"], models=models, whole_image=True)

@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 
 from faceemo import video
@@ -21,10 +20,8 @@ UPLOAD_TYPES = [ext.lstrip(".") for ext in video.VIDEO_EXTENSIONS]
 
 def timeline_chart(rows: list[dict]) -> alt.Chart:
     """The 7 probabilities over time, one panel per track, in the emotion colours."""
-    long = video.timeline(rows)
-    long["name"] = long["emotion"].map(DISPLAY_NAMES)
     return (
-        alt.Chart(long)
+        alt.Chart(video.timeline(rows))
         .mark_line(point=alt.OverlayMarkDef(size=12))
         .encode(
             x=alt.X("time_s:Q", title="time (s)"),
@@ -113,7 +110,7 @@ for n, key_frame in enumerate(analysis.key_frames):
     )
 
 st.subheader("Table")
-table = pd.DataFrame(analysis.rows)
+table = analysis.table()
 shown = ["frame", "time_s", "track", "box_x", "box_y", "box_w", "box_h", "emotion", "confidence"]
 st.dataframe(table[shown], hide_index=True, height=240)
 st.download_button(

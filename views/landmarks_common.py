@@ -38,8 +38,6 @@ SCALE_Y = alt.Scale(domain=[FRAME_SIZE - 0.5, -0.5], nice=False, clamp=True)  # 
 # the frame's edge, on the face, where the model did not put it. Their marks clip to the frame instead.
 AXIS_X = alt.X("x:Q", scale=alt.Scale(domain=SCALE_X.domain, nice=False), axis=None)
 AXIS_Y = alt.Y("y:Q", scale=alt.Scale(domain=SCALE_Y.domain, nice=False), axis=None)
-# the keypoint statistics table (analytics.keypoint_stats_table): pixels to 2 decimals
-STATS_FORMAT = {c: st.column_config.NumberColumn(format="%.2f") for c in STATS_COLUMNS if "_" in c}
 
 
 def require_landmarks() -> str:
@@ -138,6 +136,12 @@ def emotion_colour(legend: bool = True) -> alt.Color:
         if legend
         else None,
     )
+
+
+def stats_columns() -> dict[str, st.column_config.Column]:
+    """The column settings of the keypoint statistics table (analytics.keypoint_stats_table): pixels
+    to 2 decimals."""
+    return {c: st.column_config.NumberColumn(format="%.2f") for c in STATS_COLUMNS if "_" in c}
 
 
 def display(emotion: str) -> str:

@@ -18,10 +18,10 @@ from views.landmarks_common import (
     AXIS_Y,
     SCALE_X,
     SCALE_Y,
-    STATS_FORMAT,
     display,
     emotion_colour,
     face_lines,
+    stats_columns,
 )
 
 WAREHOUSE = ""  # the option for the warehouse's own faces (a result set's name is never empty)
@@ -168,4 +168,4 @@ def show_landmarks(row: pd.Series, emotions: list[str]) -> None:
         st.altair_chart(chart.properties(width=480, height=480, autosize=square), width="content")
     with tab_table:
         shown = keypoint_stats_table(stats)
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=STATS_FORMAT)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=stats_columns())

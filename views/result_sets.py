@@ -12,17 +12,9 @@ import streamlit as st
 from faceemo.analytics import keypoint_stats_table, predicted_balance, result_status, row_of
 from faceemo.labels import COLOURS
 from faceemo.scale import result_folder_stamp, result_set_problem
+from views import landmarks_common
 from views.common import Version, load, per_version, read, row_count
-from views.landmarks_common import (
-    AXIS_X,
-    AXIS_Y,
-    SCALE_X,
-    SCALE_Y,
-    display,
-    emotion_colour,
-    face_lines,
-    stats_columns,
-)
+from views.landmarks_common import AXIS_X, AXIS_Y, SCALE_X, SCALE_Y, display, emotion_colour, face_lines
 
 WAREHOUSE = ""  # the option for the warehouse's own faces (a result set's name is never empty)
 ATTACH_COMMAND = "python -m pipelines attach-results DIR --name"
@@ -168,4 +160,4 @@ def show_landmarks(row: pd.Series, emotions: list[str]) -> None:
         st.altair_chart(chart.properties(width=480, height=480, autosize=square), width="content")
     with tab_table:
         shown = keypoint_stats_table(stats)
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=stats_columns())
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=landmarks_common.stats_columns())

@@ -1,8 +1,21 @@
 """faceemo dashboard: `streamlit run streamlit_app.py` (read-only over the DuckDB warehouse)."""
 
-import streamlit as st
+from __future__ import annotations
 
+from types import ModuleType
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from views import class_balance, data_quality, distances, landmarks, models, overview, predict, video
 from views.common import emotion_filter_sidebar, pin_version
+
+
+def page(module: ModuleType, title: str, icon: str, default: bool = False) -> StreamlitPage:
+    """A page of the dashboard: its module's render(), at the URL its module's name gives (/class_balance)."""
+    url_path = module.__name__.rsplit(".", 1)[-1]
+    return st.Page(module.render, title=title, icon=icon, url_path=url_path, default=default)
+
 
 st.set_page_config(page_title="faceemo", page_icon=":material/mood:", layout="wide")
 # Views live in views/, not pages/: a pages/ folder switches Streamlit to its legacy
@@ -13,18 +26,18 @@ pin_version()  # every page of this rerun reads this one warehouse version
 navigation = st.navigation(
     {
         "Data": [
-            st.Page("views/overview.py", title="Overview", icon=":material/home:", default=True),
-            st.Page("views/class_balance.py", title="Class balance", icon=":material/bar_chart:"),
-            st.Page("views/data_quality.py", title="Data quality", icon=":material/cleaning_services:"),
+            page(overview, "Overview", ":material/home:", default=True),
+            page(class_balance, "Class balance", ":material/bar_chart:"),
+            page(data_quality, "Data quality", ":material/cleaning_services:"),
         ],
         "Models": [
-            st.Page("views/models.py", title="Models", icon=":material/model_training:"),
-            st.Page("views/landmarks.py", title="Landmarks", icon=":material/location_on:"),
-            st.Page("views/distances.py", title="Distances", icon=":material/straighten:"),
+            page(models, "Models", ":material/model_training:"),
+            page(landmarks, "Landmarks", ":material/location_on:"),
+            page(distances, "Distances", ":material/straighten:"),
         ],
         "Use": [
-            st.Page("views/predict.py", title="Predict", icon=":material/photo_camera:"),
-            st.Page("views/video.py", title="Video", icon=":material/movie:"),
+            page(predict, "Predict", ":material/photo_camera:"),
+            page(video, "Video", ":material/movie:"),
         ],
     }
 )

@@ -7,15 +7,16 @@ results per warehouse version); the landmark and distance statistics live in `fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from faceemo.keypoints import KEYPOINTS
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS, USAGES
-from faceemo.landmark_stats import MEASURES, DistanceSet, mean_faces
+from faceemo.landmark_stats import MEASURES, SCALES, STUDY_FINDINGS, DistanceSet, mean_faces, variant_label
 
 FOLDER_SPLITS = ("train", "valid", "test")
 
@@ -30,6 +31,16 @@ def ordered_emotions(values: pd.Series) -> list[str]:
     """The emotions present, in label order."""
     present = set(values)
     return [e for e in EMOTIONS if e in present]
+
+
+def row_of(frame: pd.DataFrame, column: str, value: object) -> pd.Series:
+    """The first row of `frame` whose `column` is `value` (the column kept): a choice's full record."""
+    return frame.loc[frame[column] == value].iloc[0]
+
+
+def _count(value: object) -> int:
+    """An integer column value; 0 for NULL (older or hand-made rows leave some empty)."""
+    return 0 if pd.isna(value) else int(value)
 
 
 # --- class balance ----------------------------------------------------------------------------------
@@ -82,6 +93,39 @@ def faces_per_usage(counts: pd.DataFrame) -> pd.Series:
     """overview_counts summed per usage, in FER-2013's usage order."""
     per_usage = counts.groupby("usage")["images"].sum()
     return per_usage.loc[ordered_usages(per_usage.index.to_series())]
+
+
+@dataclass(frozen=True)
+class DatasetOverview:
+    """One data set on the Overview page: its faces (overview_counts) and its latest ingest's numbers
+    (an overview_latest_ingest row), NULLs read as 0."""
+
+    faces: int
+    per_usage: pd.Series  # faces per usage, FER-2013's order
+    table: pd.DataFrame  # faces_per_split_and_usage
+    blank: int
+    skipped: int
+    converted: int
+    source_mb: float
+    seconds: float
+    finished: datetime
+    source_kind: str
+
+
+def dataset_overview(ingest: Mapping[str, object], counts: pd.DataFrame) -> DatasetOverview:
+    kind = ingest["source_kind"]
+    return DatasetOverview(
+        faces=int(counts["images"].sum()),
+        per_usage=faces_per_usage(counts),
+        table=faces_per_split_and_usage(counts),
+        blank=int(counts["blank"].sum()),
+        skipped=_count(ingest["n_skipped"]),
+        converted=_count(ingest["n_converted"]),
+        source_mb=_count(ingest["source_bytes"]) / 1e6,
+        seconds=float(ingest["seconds"]),
+        finished=pd.Timestamp(ingest["finished_at"]).to_pydatetime(),
+        source_kind=kind if isinstance(kind, str) else "unknown source",
+    )
 
 
 # --- model quality ----------------------------------------------------------------------------------
@@ -169,6 +213,65 @@ def training_curves(history: pd.DataFrame) -> pd.DataFrame:
     return curves
 
 
+TTA_COLUMN = "Private acc (TTA)"
+# the models table's figures (shares in models_list), shown in percent: label -> models_list column
+MODEL_FIGURES = {
+    "Private acc": "private_accuracy",
+    "Private F1": "private_macro_f1",
+    TTA_COLUMN: "private_accuracy_tta",
+    "Public acc": "public_accuracy",
+    "Public F1": "public_macro_f1",
+}
+
+
+@dataclass(frozen=True)
+class ModelTables:
+    """The Models page's two tables of models_list, one row per model."""
+
+    quality: pd.DataFrame  # model, architecture, then MODEL_FIGURES in percent (no TTA column when no
+    #                        model has a TTA figure; 'not run' text in it when only some have one)
+    training: pd.DataFrame  # model, parameters, size (MiB), epochs, training (min), backend, device
+    tta_missing: bool  # some model has no TTA figure
+
+
+def model_tables(models: pd.DataFrame) -> ModelTables:
+    quality = pd.DataFrame({"model": models["model_id"], "architecture": models["architecture"]})
+    for label, column in MODEL_FIGURES.items():
+        quality[label] = models[column] * 100  # "%.2f%%" prints 54.47%: the figures are shares
+    has_tta = quality[TTA_COLUMN].notna()
+    if not has_tta.any():
+        quality = quality.drop(columns=TTA_COLUMN)  # a column of blanks says nothing
+    elif not has_tta.all():  # some models have TTA figures, some not: say so, no blanks
+        quality[TTA_COLUMN] = [f"{v:.2f}%" if pd.notna(v) else "not run" for v in quality[TTA_COLUMN]]
+    training = pd.DataFrame(
+        {
+            "model": models["model_id"],
+            "parameters": models["params"],
+            "size (MiB)": models["file_bytes"] / 2**20,
+            "epochs": models["epochs"],
+            "training (min)": models["train_seconds"] / 60,
+            "backend": models["backend"],
+            "device": models["device"],
+        }
+    )
+    return ModelTables(quality, training, tta_missing=not has_tta.all())
+
+
+def macro_f1(per_class: pd.DataFrame) -> float | None:
+    """The mean per-class F1 of per_class_metrics' rows; None when no class has one."""
+    return float(per_class["F1"].mean()) if per_class["F1"].notna().any() else None
+
+
+def per_class_percent(per_class: pd.DataFrame) -> pd.DataFrame:
+    """per_class_metrics with precision, recall and F1 in percent."""
+    return per_class.assign(**{c: per_class[c] * 100 for c in ("precision", "recall", "F1")})
+
+
+def confusion_midpoint(shown: pd.DataFrame, normalised: bool) -> float:
+    """Half the largest value a confusion grid shows: its cells above it get light text on dark."""
+    return 0.5 if normalised else float(shown["n"].max()) / 2
+
+
 # --- distances --------------------------------------------------------------------------------------
 
 
@@ -209,7 +312,22 @@ def distance_table(summary: pd.DataFrame, emotions: list[str]) -> pd.DataFrame:
     )
     wide = table.pivot(index="emotion", columns="column", values="value")
     wide.insert(0, "faces", table.groupby("emotion")["n"].max())
-    return wide.loc[[e for e in emotions if e in wide.index]]
+    wide = wide.loc[[e for e in emotions if e in wide.index]]
+    wide.index = [DISPLAY_NAMES.get(e, e) for e in wide.index]
+    return wide.rename_axis("emotion")
+
+
+def p_value_text(p: float) -> str:
+    """A p-value as text; scipy underflows to 0 below about 1e-300, which reads as '< 1e-300'."""
+    return f"{p:.2e}" if p > 0 else "< 1e-300"
+
+
+def kruskal_shown(kruskal: pd.DataFrame) -> pd.DataFrame:
+    """DistanceSet.kruskal_table() with each measure's label and p as text, in the page's columns."""
+    shown = kruskal.assign(
+        measure=[variant_label(v) for v in kruskal["measure"]], p=[p_value_text(p) for p in kruskal["p"]]
+    )
+    return shown[["measure", "h", "dof", "p", "epsilon_squared", "eta_squared_h", "magnitude", "n"]]
 
 
 # --- landmarks --------------------------------------------------------------------------------------
@@ -230,6 +348,21 @@ def magnified_means(means: pd.DataFrame, factor: float) -> pd.DataFrame:
     shown["x"] = shown["ox"] + factor * (shown["x"] - shown["ox"])
     shown["y"] = shown["oy"] + factor * (shown["y"] - shown["oy"])
     return shown
+
+
+STATS_COLUMNS = ["emotion", "keypoint", "n", "mean_x", "mean_y", "std_x", "std_y", "min_x", "max_x", "min_y",
+                 "max_y"]
+
+
+def keypoint_stats_table(stats: pd.DataFrame) -> pd.DataFrame:
+    """A keypoint_stats frame (landmarks_stats, results_landmarks_stats) as the pages' table: emotions by
+    their display names, the study's describe() columns."""
+    return stats.assign(emotion=[DISPLAY_NAMES.get(e, e) for e in stats["emotion"]])[STATS_COLUMNS]
+
+
+def faces_per_model(models: pd.DataFrame) -> dict[str, int]:
+    """landmarks_models as model id -> faces with landmarks."""
+    return {m: int(n) for m, n in zip(models["model_id"], models["faces"], strict=True)}
 
 
 def faces_in_stats(stats: pd.DataFrame) -> int:
@@ -303,6 +436,62 @@ def blank_groups_last(groups: pd.DataFrame) -> pd.DataFrame:
     return groups.sort_values("blank", kind="stable").reset_index(drop=True)
 
 
+def files_in_groups(groups: pd.DataFrame) -> int:
+    """The files of quality_duplicate_groups' groups, all together."""
+    return int(groups["files"].sum())
+
+
+def shared_names(collisions: pd.DataFrame) -> int:
+    """How many file names quality_name_collisions lists (each is used by several faces)."""
+    return int(collisions["file_name"].nunique()) if not collisions.empty else 0
+
+
+# --- attached result sets ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultStatus:
+    """An attached result set's rows by status (results_status): faces found, the inputs with faces,
+    without a face, and failed, and the most frequent reason of the failures."""
+
+    faces: int
+    ok: int
+    no_face: int
+    failed: int
+    failed_reason: str | None
+
+
+def result_status(status: pd.DataFrame) -> ResultStatus:
+    by = {row.status: row for row in status.itertuples(index=False)}
+
+    def inputs(name: str) -> int:
+        return int(by[name].inputs) if name in by else 0
+
+    reason = by["failed"].top_reason if "failed" in by else None
+    return ResultStatus(
+        faces=int(by["ok"].rows) if "ok" in by else 0, ok=inputs("ok"), no_face=inputs("no_face"),
+        failed=inputs("failed"), failed_reason=reason if isinstance(reason, str) and reason else None,
+    )
+
+
+@dataclass(frozen=True)
+class PredictedBalance:
+    """Faces of a result set per predicted emotion (results_balance), in label order."""
+
+    counts: pd.DataFrame  # emotion, images, percent, mean_confidence
+    emotions: list[str]
+    table: pd.DataFrame  # emotion (display name), faces, % of faces, mean_confidence
+
+
+def predicted_balance(counts: pd.DataFrame) -> PredictedBalance:
+    emotions = ordered_emotions(counts["emotion"])
+    counts = counts.set_index("emotion").loc[emotions].reset_index()
+    table = counts.assign(emotion=[DISPLAY_NAMES[e] for e in counts["emotion"]])[
+        ["emotion", "images", "percent", "mean_confidence"]
+    ].rename(columns={"images": "faces", "percent": "% of faces"})
+    return PredictedBalance(counts, emotions, table)
+
+
 # --- distances: the study's findings ----------------------------------------------------------------
 
 
@@ -310,3 +499,51 @@ def emotion_means(summary: pd.DataFrame, variant: str, smallest_first: bool) -> 
     """DistanceSet.summary()'s mean of `variant` per emotion, ranked: largest first, or smallest first."""
     means = summary[summary["variant"] == variant].set_index("emotion")["mean"]
     return means.sort_values(ascending=smallest_first)
+
+
+def verdict_word(text: str) -> str:
+    """A study-comparison verdict in one of four words: agrees, disagrees, close, unknown."""
+    if text == "agrees":
+        return "agrees"
+    if text.startswith("disagrees"):
+        return "disagrees"
+    return "unknown" if text.startswith("cannot tell") else "close"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One of the study's findings checked against ours: in pixels, with the numbers behind the verdict
+    (when there is one), and the scale-free verdict (÷ inter-ocular)."""
+
+    measure: str  # a MEASURES key
+    claim: str  # largest / smallest
+    study: str  # the study's emotion
+    verdict: str  # verdict_word in pixels
+    scale_free: str  # verdict_word ÷ inter-ocular
+    ours: str | None = None  # our emotion of that claim, and the one it is compared with
+    other: str | None = None
+    ours_mean: float | None = None
+    other_mean: float | None = None
+    p_study_claim: float | None = None  # share of the resamples in which the study's emotion wins
+
+
+def study_findings(comparison: pd.DataFrame, summary: pd.DataFrame) -> list[Finding]:
+    """Each finding of STUDY_FINDINGS from DistanceSet.study_comparison() and .summary()."""
+    findings = []
+    for measure, claims in STUDY_FINDINGS.items():
+        for claim, study in zip(("largest", "smallest"), claims, strict=True):
+            rows = comparison[(comparison["measure"] == MEASURES[measure]) & (comparison["claim"] == claim)]
+            px = rows[rows["scale"] == SCALES[""]].iloc[0]
+            iod = rows[rows["scale"] == SCALES["_iod"]].iloc[0]
+            verdict, scale_free = verdict_word(px["verdict"]), verdict_word(iod["verdict"])
+            if verdict == "unknown":
+                findings.append(Finding(measure, claim, study, verdict, scale_free))
+                continue
+            means = emotion_means(summary, measure, smallest_first=claim == "smallest")
+            ours = px["ours"]
+            other = means.index[1] if ours == study else study
+            findings.append(Finding(
+                measure, claim, study, verdict, scale_free, ours, other,
+                float(means[ours]), float(means[other]), float(px["p_study_claim"]),
+            ))
+    return findings

@@ -27,7 +27,7 @@ import numpy as np
 from faceemo import inference
 from faceemo.detect import Box
 from faceemo.errors import DataError
-from faceemo.labels import EMOTIONS
+from faceemo.labels import DISPLAY_NAMES, EMOTIONS
 
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv")
 DEFAULT_FPS = 5.0
@@ -102,6 +102,12 @@ class VideoAnalysis:
         if not self.rows:
             notes.append(f"{self.name}: no face found in any of the {self.sampled} sampled frames")
         return notes
+
+    def table(self):
+        """The rows as a data frame (pandas is imported only when asked for)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
 
 
 @contextmanager
@@ -317,13 +323,15 @@ def smooth_rows(rows: list[dict[str, Any]], window: int) -> list[dict[str, Any]]
 
 
 def timeline(rows: list[dict[str, Any]]):
-    """Long table for a timeline chart: time_s, track, emotion, probability (one row per emotion)."""
+    """Long table for a timeline chart: time_s, track, emotion, probability (one row per emotion), and
+    `name`, the emotion's display name."""
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=["time_s", "track", *EMOTIONS])
     long = frame.melt(id_vars=["time_s", "track"], value_vars=list(EMOTIONS), var_name="emotion",
                       value_name="probability")
     long["track"] = "face " + (long["track"].astype(int) + 1).astype(str)
+    long["name"] = [DISPLAY_NAMES[e] for e in long["emotion"]]
     return long.sort_values(["track", "emotion", "time_s"], ignore_index=True)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.pages_helpers import PAGES, open_page
+from tests.pages_helpers import PAGES, open_page, switch_to
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -18,10 +18,10 @@ def test_page_renders_on_generated_warehouse(images_db, page):
 
 
 def test_emotion_filter_is_shared_in_the_sidebar(images_db):
-    app = open_page("views/overview.py")
+    app = open_page("overview")
     assert [w.key for w in app.sidebar.multiselect] == ["emotion_filter"]
     chosen = app.multiselect(key="emotion_filter")
     assert len(chosen.value) == 7
     chosen.set_value(["happy", "sad"]).run()
-    app.switch_page("views/class_balance.py").run()
+    switch_to(app, "class_balance").run()
     assert app.multiselect(key="emotion_filter").value == ["happy", "sad"]

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -100,59 +102,12 @@ def test_dashboard_log_is_clean(dashboard):
     assert not _noise(log), "\n".join(_noise(log)[:20])
 
 
-def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
-    _require_chromium()
+@contextmanager
+def _browser_on(url: str, log: Path) -> Iterator:
+    """A page of a headless Chromium opened at `url`; afterwards, no traceback on it and no noise in the
+    dashboard's log (which is printed when anything fails)."""
     from playwright import sync_api
 
-    url, log = dashboard
-    photo = _portrait(tmp_path)
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=CHROMIUM_ARGS, headless=True, timeout=60_000,
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            page.set_default_timeout(RENDER_MS)
-            page.goto(f"{url}/predict", wait_until="domcontentloaded", timeout=60_000)
-            page.get_by_text("Predict", exact=True).first.wait_for()
-            upload = page.locator('input[type="file"]')
-            upload.wait_for(state="attached")
-            upload.set_input_files(str(photo))
-            page.get_by_text("Face 1:").first.wait_for()
-            chart = page.locator(".vega-embed").first
-            chart.wait_for(state="visible")
-            assert chart.locator("canvas, svg").count() >= 1
-            page.get_by_text("portrait.png").first.wait_for()
-            # a rerun (ticking an option) and the same photo uploaded again: still listed once
-            page.get_by_text("If no face is found, treat the whole image as one face").click()
-            upload.set_input_files([str(photo), str(photo)])
-            page.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_MS
-            )
-            page.wait_for_timeout(2000)
-            assert page.locator("h3", has_text="portrait.png").count() == 1
-            page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
-            assert "Traceback" not in page.content()
-            assert not _noise(log), "\n".join(_noise(log)[:20])
-        except Exception:
-            print(log.read_text()[-3000:])
-            raise
-        finally:
-            browser.close()
-
-
-def test_upload_a_clip_and_see_the_timeline(dashboard, tmp_path):
-    """Issue 11: a clip made here from FER faces, uploaded on the Video page in a real browser."""
-    _require_chromium()
-    from playwright import sync_api
-
-    from tests.composites import make_clip
-
-    url, log = dashboard
-    faces = [fer_face(require_file(FER_ARCHIVE), FER_HAPPY_FACES[0])]
-    clip = make_clip(tmp_path / "clip.mp4", faces, seconds=1.0)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True, timeout=60_000,
@@ -160,14 +115,8 @@ def test_upload_a_clip_and_see_the_timeline(dashboard, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             page.set_default_timeout(RENDER_MS)
-            page.goto(f"{url}/video", wait_until="domcontentloaded", timeout=60_000)
-            page.get_by_text("Upload a short clip").first.wait_for()
-            upload = page.locator('input[type="file"]')
-            upload.wait_for(state="attached")
-            upload.set_input_files(str(clip))
-            page.get_by_text("Emotions over time").first.wait_for()
-            page.locator(".vega-embed").first.wait_for(state="visible")
-            page.get_by_text("Key frames").first.wait_for()
+            page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+            yield page
             assert "Traceback" not in page.content()
             assert not _noise(log), "\n".join(_noise(log)[:20])
         except Exception:
@@ -175,6 +124,49 @@ def test_upload_a_clip_and_see_the_timeline(dashboard, tmp_path):
             raise
         finally:
             browser.close()
+
+
+def test_upload_a_photo_and_see_the_probabilities(dashboard, tmp_path):
+    _require_chromium()
+    url, log = dashboard
+    photo = _portrait(tmp_path)
+    with _browser_on(f"{url}/predict", log) as page:
+        page.get_by_text("Predict", exact=True).first.wait_for()
+        upload = page.locator('input[type="file"]')
+        upload.wait_for(state="attached")
+        upload.set_input_files(str(photo))
+        page.get_by_text("Face 1:").first.wait_for()
+        chart = page.locator(".vega-embed").first
+        chart.wait_for(state="visible")
+        assert chart.locator("canvas, svg").count() >= 1
+        page.get_by_text("portrait.png").first.wait_for()
+        # a rerun (ticking an option) and the same photo uploaded again: still listed once
+        page.get_by_text("If no face is found, treat the whole image as one face").click()
+        upload.set_input_files([str(photo), str(photo)])
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_MS
+        )
+        page.wait_for_timeout(2000)
+        assert page.locator("h3", has_text="portrait.png").count() == 1
+        page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
+
+
+def test_upload_a_clip_and_see_the_timeline(dashboard, tmp_path):
+    """Issue 11: a clip made here from FER faces, uploaded on the Video page in a real browser."""
+    _require_chromium()
+    from tests.composites import make_clip
+
+    url, log = dashboard
+    faces = [fer_face(require_file(FER_ARCHIVE), FER_HAPPY_FACES[0])]
+    clip = make_clip(tmp_path / "clip.mp4", faces, seconds=1.0)
+    with _browser_on(f"{url}/video", log) as page:
+        page.get_by_text("Upload a short clip").first.wait_for()
+        upload = page.locator('input[type="file"]')
+        upload.wait_for(state="attached")
+        upload.set_input_files(str(clip))
+        page.get_by_text("Emotions over time").first.wait_for()
+        page.locator(".vega-embed").first.wait_for(state="visible")
+        page.get_by_text("Key frames").first.wait_for()
 
 
 def test_users_at_once_through_every_page(dashboard_with_data, tmp_path):

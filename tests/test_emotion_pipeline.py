@@ -6,6 +6,7 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -119,34 +120,21 @@ def test_evaluate_errors(db_path, models, capsys) -> None:
     assert "no emotion model 'nope'" in capsys.readouterr().err
 
 
+def _tiny_pack_run(pack: Path, out: Path, checkpoints: Path) -> list[str]:
+    """train-emotion's options for one epoch of a 4-wide vgg_fer on an exported pack."""
+    return [
+        "--model-arch", "vgg_fer", "--width", "4", "--epochs", "1", "--batch-size", "8",
+        "--pack", str(pack), "--out", str(out), "--checkpoint-dir", str(checkpoints),
+    ]
+
+
 def test_train_from_a_pack_without_the_warehouse(db_path, models, tmp_path, capsys) -> None:
     make_images_warehouse(db_path, per_class=3)
     pack = tmp_path / "faces.npz"
     assert main(["export-pack", "--db", str(db_path), "--out", str(pack)]) == 0
     db_path.unlink()  # the GPU machine has no warehouse
     out = tmp_path / "out"
-    rc = main(
-        [
-            "train-emotion",
-            "--model-arch",
-            "vgg_fer",
-            "--width",
-            "4",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "8",
-            "--pack",
-            str(pack),
-            "--out",
-            str(out),
-            "--checkpoint-dir",
-            str(tmp_path / "ck"),
-            "--name",
-            "from_pack",
-        ]
-    )
-    assert rc == 0
+    assert main(["train-emotion", *_tiny_pack_run(pack, out, tmp_path / "ck"), "--name", "from_pack"]) == 0
     meta = json.loads((out / "from_pack.json").read_text())
     assert set(meta["metrics"]) == {"PublicTest"}  # the pack held Training + PublicTest only
     assert "pack faces.npz" in meta["trained_on"] and meta["history"]
@@ -208,25 +196,7 @@ def test_pack_run_needs_no_duckdb_nor_pandas(images_db, tmp_path) -> None:
     pack = tmp_path / "faces.npz"
     assert main(["export-pack", "--out", str(pack)]) == 0
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-c",
-        BLOCKED_RUN,
-        "--model-arch",
-        "vgg_fer",
-        "--width",
-        "4",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--pack",
-        str(pack),
-        "--out",
-        str(out),
-        "--checkpoint-dir",
-        str(tmp_path / "ck"),
-    ]
+    cmd = [sys.executable, "-c", BLOCKED_RUN, *_tiny_pack_run(pack, out, tmp_path / "ck")]
     done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (out / "emotion_vgg_fer_w4.keras").exists() and (out / "emotion_vgg_fer_w4.md").exists()

@@ -17,7 +17,7 @@ from tests.pages_helpers import all_text, open_page
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 
 
-PAGE = "views/models.py"
+PAGE = "models"
 
 
 @pytest.fixture(scope="module")

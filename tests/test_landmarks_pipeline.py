@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,29 +125,18 @@ def test_landmarks_step_errors(db_path, tiny_model, tmp_path, monkeypatch, capsy
     assert "train-landmarks" in capsys.readouterr().err
 
 
+def _train_one_epoch(archive: Path, out: Path, name: str, *options: str) -> int:
+    """train-landmarks for one epoch on `archive`, uncached, into `out` as `name`."""
+    return main([
+        "train-landmarks", "--data", str(archive), "--epochs", "1", "--out", str(out), "--name", name,
+        "--cache", "none", *options,
+    ])
+
+
 def test_train_landmarks_step_on_a_generated_zip(tmp_path, monkeypatch, capsys):
     archive = make_68_zip(tmp_path / "kp.zip", people=tuple(f"P_{i}" for i in range(30)), frames=1)
     out = tmp_path / "models"
-    rc = main(
-        [
-            "train-landmarks",
-            "--data",
-            str(archive),
-            "--epochs",
-            "1",
-            "--architecture",
-            "lmk_tiny",
-            "--out",
-            str(out),
-            "--name",
-            "lmk_gen",
-            "--cache",
-            "none",
-            "--time-budget",
-            "1",
-        ]
-    )
-    assert rc == 0
+    assert _train_one_epoch(archive, out, "lmk_gen", "--architecture", "lmk_tiny", "--time-budget", "1") == 0
     meta = json.loads((out / "lmk_gen.json").read_text())
     assert meta["task"] == "landmarks" and meta["input_size"] == 96 and meta["params"] > 0
     assert {"held-out people", "test split (all)"} <= set(meta["metrics"])
@@ -156,24 +146,8 @@ def test_train_landmarks_step_on_a_generated_zip(tmp_path, monkeypatch, capsys):
     assert "RMSE held-out people" in capsys.readouterr().out
 
     # Continue training it, and commit it with the mirror averaging built in.
-    rc = main(
-        [
-            "train-landmarks",
-            "--data",
-            str(archive),
-            "--epochs",
-            "1",
-            "--out",
-            str(out),
-            "--name",
-            "lmk_gen2",
-            "--cache",
-            "none",
-            "--init-from",
-            str(out / "lmk_gen.keras"),
-            "--flip-tta",
-            "--no-production",
-        ]
+    rc = _train_one_epoch(
+        archive, out, "lmk_gen2", "--init-from", str(out / "lmk_gen.keras"), "--flip-tta", "--no-production"
     )
     assert rc == 0
     meta2 = json.loads((out / "lmk_gen2.json").read_text())

@@ -22,7 +22,7 @@ def charts(app) -> list:
 
 def test_pages_say_how_to_fill_landmarks(images_db, tmp_path, monkeypatch):
     monkeypatch.setenv("FACEEMO_MODELS", str(tmp_path))
-    for page in ("views/landmarks.py", "views/distances.py"):
+    for page in ("landmarks", "distances"):
         app = open_page(page)
         assert not app.exception, app.exception
         text = all_text(app)
@@ -30,7 +30,7 @@ def test_pages_say_how_to_fill_landmarks(images_db, tmp_path, monkeypatch):
 
 
 def test_landmarks_page(landmarks_db):
-    app = open_page("views/landmarks.py")
+    app = open_page("landmarks")
     assert not app.exception, app.exception
     assert app.sidebar.selectbox(key="landmark_model").value == "lmk_test"  # the production model first
     assert len(charts(app)) >= 4  # per emotion, all emotions, one keypoint, the browsed face
@@ -55,14 +55,14 @@ def test_landmarks_page(landmarks_db):
 
 
 def test_landmarks_page_follows_the_sidebar_emotions(landmarks_db):
-    app = open_page("views/landmarks.py")
+    app = open_page("landmarks")
     app.sidebar.multiselect(key="emotion_filter").set_value(["happy", "sad"]).run()
     assert not app.exception, app.exception
     assert app.selectbox(key="landmarks_emotion").options == ["Happy", "Sad"]
 
 
 def test_distances_page(landmarks_db):
-    app = open_page("views/distances.py")
+    app = open_page("distances")
     assert not app.exception, app.exception
     text = all_text(app)
     assert "Do the emotions differ?" in text and "The study's findings, checked" in text
@@ -91,7 +91,7 @@ def test_browsed_face_draws_points_where_the_model_put_them(landmarks_db):
         con.execute(
             "UPDATE landmarks SET nose_tip_x = -12 WHERE model_id = 'lmk_test' AND image_id = ?", [first]
         )
-    app = open_page("views/landmarks.py")
+    app = open_page("landmarks")
     assert not app.exception, app.exception
     assert app.selectbox(key="landmarks_face").value == first
     captions = [c.value for c in app.caption]

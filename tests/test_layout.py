@@ -92,12 +92,14 @@ def test_the_warehouse_module_writes_no_rows() -> None:
 
 
 # data work a page must leave to faceemo.analytics (DataFrame methods that group, reshape, join, sort,
-# sample or aggregate); pages only draw the results
+# sample, aggregate, summarise, map values or look rows up by a key); pages only draw the results
 FRAME_WORK = {
     "groupby", "merge", "join", "pivot", "pivot_table", "melt", "agg", "aggregate", "value_counts",
     "crosstab",
     "transform", "apply", "sort_values", "nlargest", "nsmallest", "stack", "unstack", "explode", "resample",
     "rolling", "expanding", "describe", "sample", "drop_duplicates", "cumsum", "quantile",
+    "sum", "mean", "median", "std", "var", "min", "max", "count", "nunique", "unique", "idxmax", "idxmin",
+    "map", "set_index", "reindex",
 }
 PANDAS_FUNCTIONS = {"concat", "merge", "crosstab", "pivot", "pivot_table", "melt", "cut", "qcut"}
 
@@ -111,8 +113,8 @@ def _frame_work(tree: ast.AST) -> list[tuple[int, str]]:
         if isinstance(owner, ast.Name) and owner.id == "pd":
             if name in PANDAS_FUNCTIONS:
                 found.append((node.lineno, f"pd.{name}"))
-        elif name in FRAME_WORK and not (name == "join" and isinstance(owner, ast.Constant)):
-            found.append((node.lineno, f".{name}()"))  # "sep".join(...) is text, not data
+        elif name in FRAME_WORK and not isinstance(owner, ast.Constant):
+            found.append((node.lineno, f".{name}()"))  # "sep".join(...), "text".count("x") are text
     return found
 
 
@@ -128,4 +130,81 @@ def test_pages_leave_data_work_to_the_analytics_layer(path: Path) -> None:
 
 def test_the_data_work_check_sees_a_groupby() -> None:
     page = "counts = frame.groupby('emotion')['n'].sum()\ntable = pd.concat([a, b])\nline = ', '.join(x)\n"
-    assert sorted(_frame_work(ast.parse(page))) == [(1, ".groupby()"), (2, "pd.concat")]
+    assert sorted(_frame_work(ast.parse(page))) == [(1, ".groupby()"), (1, ".sum()"), (2, "pd.concat")]
+
+
+def test_the_data_work_check_sees_lookups_means_and_mapped_values() -> None:
+    page = (
+        "row = models.set_index('model_id').loc[m]\n"
+        "f1 = per_class['F1'].mean()\n"
+        "names = frame['emotion'].map(DISPLAY_NAMES)\n"
+        "n = 'a-b'.count('-') + max(1, len(x))\n"  # text and builtins are not data work
+    )
+    assert sorted(_frame_work(ast.parse(page))) == [(1, ".set_index()"), (2, ".mean()"), (3, ".map()")]
+
+
+def _registered_pages() -> list[str]:
+    """The views modules streamlit_app.py registers as pages (st.Page(module.render, ...) via page())."""
+    tree = ast.parse((REPO_ROOT / "streamlit_app.py").read_text())
+    return [
+        node.args[0].id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "page"
+        and node.args and isinstance(node.args[0], ast.Name)
+    ]
+
+
+def _calls_streamlit(node: ast.AST) -> bool:
+    return any(
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        and isinstance(root := _root(call.func), ast.Name) and root.id == "st"
+        for call in ast.walk(node)
+    )
+
+
+def _root(node: ast.AST) -> ast.AST:
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node
+
+
+def _import_time_work(tree: ast.Module) -> list[str]:
+    """Top-level statements that would draw or compute when the module is imported: anything but imports,
+    definitions (decorators such as st.cache_data define, they do not draw), the docstring and UPPER_CASE
+    constants that call no Streamlit."""
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        constant = all(isinstance(t, ast.Name) and t.id.isupper() for t in targets)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and constant and not _calls_streamlit(node):
+            continue
+        found.append(f"line {node.lineno}: {ast.unparse(node).splitlines()[0][:60]}")
+    return found
+
+
+def test_the_app_registers_every_page_module() -> None:
+    pages = _registered_pages()
+    assert pages == [
+        "overview", "class_balance", "data_quality", "models", "landmarks", "distances", "predict", "video"
+    ]
+
+
+@pytest.mark.parametrize("path", python_files("views"), ids=lambda p: p.name)
+def test_views_modules_do_nothing_when_imported(path: Path) -> None:
+    """A page is a render() function that streamlit_app.py registers (st.Page(module.render)); importing
+    a views module draws nothing and computes nothing."""
+    tree = ast.parse(path.read_text())
+    assert not _import_time_work(tree), _import_time_work(tree)
+    if path.stem in _registered_pages():
+        renders = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "render"]
+        assert renders and not renders[0].args.args, f"{path.name} has no render() without arguments"
+
+
+def test_the_import_check_sees_a_page_script() -> None:
+    script = "import streamlit as st\nX = 3\nst.title('Models')\nrows = load('models')\nY = st.columns(2)\n"
+    found = [line.split(":")[0] for line in _import_time_work(ast.parse(script))]
+    assert found == ["line 3", "line 4", "line 5"]

@@ -16,7 +16,7 @@ from tests.predict_helpers import (
     png_header_only,
 )
 
-PAGE = "views/predict.py"
+PAGE = "predict"
 
 
 def _png(image) -> bytes:

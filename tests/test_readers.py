@@ -131,11 +131,19 @@ def test_missing_path(tmp_path):
         open_source(tmp_path / "nope.zip")
 
 
-def test_text_file_is_not_a_zip(tmp_path):
-    path = tmp_path / "fer2013.zip"
-    path.write_text("this is not an archive\n")
-    with pytest.raises(DataError, match="not a zip archive"):
-        open_source(path)
+@pytest.mark.parametrize(
+    ("name", "text", "read", "reason"),
+    [
+        ("fer2013.zip", "this is not an archive\n", open_source, "not a zip archive"),
+        ("fer2013.csv", "emotion,pixels\n0,1 2 3\n", read_all, "missing column.*usage"),
+    ],
+    ids=["text_file_is_not_a_zip", "csv_missing_column"],
+)
+def test_a_file_that_is_not_what_its_name_says(tmp_path, name, text, read, reason):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(DataError, match=reason):
+        read(path)
 
 
 def test_truncated_zip(tmp_path):
@@ -185,13 +193,6 @@ def test_damaged_zip_member_fails_naming_it(tmp_path):
     path = write_zip(tmp_path / "x.zip", files)
     corrupt_member(path, "test/fear/PublicTest_10009.png")
     with pytest.raises(DataError, match=r"damaged.*test/fear/PublicTest_10009.png"):
-        read_all(path)
-
-
-def test_csv_missing_column(tmp_path):
-    path = tmp_path / "fer2013.csv"
-    path.write_text("emotion,pixels\n0,1 2 3\n")
-    with pytest.raises(DataError, match="missing column.*usage"):
         read_all(path)
 
 

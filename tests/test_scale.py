@@ -225,13 +225,13 @@ def test_pages_pick_an_attached_result_set(warehouse_run, monkeypatch, tmp_path)
     assert main(["attach-results", str(moved), "--name", "moved", "--db", str(copy)]) == 0
     monkeypatch.setenv("FACEEMO_DB", str(copy))
 
-    app = open_page("views/class_balance.py")
+    app = open_page("class_balance")
     app.sidebar.selectbox(key="balance_source").set_value("moved").run()
     assert not app.exception, app.exception
     assert app.get("vega_lite_chart") and app.dataframe, "the predicted class balance, as a chart and a table"
     assert "Result set **moved**" in all_text(app) and "212" in str(app.metric[0].value)
 
-    app = open_page("views/landmarks.py")
+    app = open_page("landmarks")
     app.sidebar.selectbox(key="landmarks_source").set_value("moved").run()
     assert not app.exception, app.exception
     assert len(app.get("vega_lite_chart")) >= 2 and app.dataframe
@@ -239,7 +239,7 @@ def test_pages_pick_an_attached_result_set(warehouse_run, monkeypatch, tmp_path)
     assert not app.exception, app.exception
 
     shutil.rmtree(moved)  # the Parquet folder is gone: a clear message, no crash
-    app = open_page("views/class_balance.py")
+    app = open_page("class_balance")
     app.sidebar.selectbox(key="balance_source").set_value("moved").run()
     assert not app.exception, app.exception
     text = all_text(app)

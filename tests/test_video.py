@@ -16,7 +16,7 @@ from tests.conftest import FER_ARCHIVE, require_file
 from tests.pages_helpers import all_text, open_page
 from tests.predict_helpers import FER_HAPPY_FACES, fer_face
 
-PAGE = "views/video.py"
+PAGE = "video"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from tests.archive_factories import fer_files, write_zip
 from tests.pages_helpers import all_text, open_page
 from tests.test_ingest import README_COUNTS
 
-DATA_PAGES = ("views/overview.py", "views/class_balance.py", "views/data_quality.py")
+DATA_PAGES = ("overview", "class_balance", "data_quality")
 
 
 def chart_frames(app: AppTest) -> list[pd.DataFrame]:
@@ -64,7 +64,7 @@ def test_overview_says_what_is_loaded_and_lists_skipped_files(tmp_path, db_path)
     files = fer_files(per_class=1)
     files["test/happy/PublicTest_broken.jpg"] = b"garbage"
     result = ingest(write_zip(tmp_path / "fer2013.zip", files), db=db_path)
-    app = open_page("views/overview.py")
+    app = open_page("overview")
     assert not app.exception
     text = all_text(app)
     assert result.sha256 in text and str(tmp_path / "fer2013.zip") in text and str(db_path) in text
@@ -78,7 +78,7 @@ def test_overview_says_what_is_loaded_and_lists_skipped_files(tmp_path, db_path)
 def test_class_balance_chart_and_table_equal_the_warehouse(images_db):
     con = warehouse.connect_readonly(images_db)
     truth = con.execute("SELECT usage, emotion, count(*) AS n FROM images GROUP BY ALL").df()
-    app = open_page("views/class_balance.py")
+    app = open_page("class_balance")
     assert not app.exception
     frames = chart_frames(app)
     assert len(frames) == 2  # counts and percent
@@ -99,7 +99,7 @@ def test_class_balance_chart_and_table_equal_the_warehouse(images_db):
 
 
 def test_class_balance_follows_the_emotion_filter_and_redraws_samples(images_db):
-    app = open_page("views/class_balance.py")
+    app = open_page("class_balance")
     before = [c for image in app.image for c in image.captions]
     assert len(before) == 7 * 8
     app.button(key="balance_redraw").click().run()
@@ -120,7 +120,7 @@ def test_class_balance_follows_the_emotion_filter_and_redraws_samples(images_db)
 
 
 def test_data_quality_counts_and_filter_on_the_generated_warehouse(images_db):
-    app = open_page("views/data_quality.py")
+    app = open_page("data_quality")
     assert not app.exception
     # the factory's warehouse: one cross-split pair (angry Training / happy PublicTest) and one blank
     assert metric(app, "Duplicate groups") == "1" and metric(app, "Across train/test") == "1"
@@ -144,7 +144,7 @@ def fer_env(fer_db, monkeypatch):
 
 
 def test_class_balance_on_fer2013_equals_the_data_readme(fer_env):
-    app = open_page("views/class_balance.py")
+    app = open_page("class_balance")
     assert not app.exception
     table = app.dataframe[0].value.set_index("usage / split")
     for usage, numbers in README_COUNTS.items():
@@ -155,7 +155,7 @@ def test_class_balance_on_fer2013_equals_the_data_readme(fer_env):
 
 
 def test_data_quality_on_fer2013_shows_the_known_problems(fer_env):
-    app = open_page("views/data_quality.py")
+    app = open_page("data_quality")
     assert not app.exception
     assert metric(app, "Duplicate groups") == "1,516" and metric(app, "Files in them") == "3,369"
     assert metric(app, "Across train/test") == "531" and metric(app, "Conflicting labels") == "57"
@@ -177,7 +177,7 @@ def test_data_quality_on_fer2013_shows_the_known_problems(fer_env):
 
 
 def test_overview_on_fer2013(fer_env):
-    app = open_page("views/overview.py")
+    app = open_page("overview")
     assert not app.exception
     assert metric(app, "Faces") == "35,887" and metric(app, "PrivateTest") == "3,589"
     assert "18b836746e820e4407c22cc447d98809391d6383b75c8a38045e6af82ac74b91" in all_text(app)
@@ -187,7 +187,7 @@ def test_overview_on_fer2013(fer_env):
 
 def test_open_dashboard_sees_a_new_ingest_on_its_next_rerun(tmp_path, db_path):
     ingest(write_zip(tmp_path / "a.zip", fer_files(per_class=1)), db=db_path)
-    app = open_page("views/overview.py")
+    app = open_page("overview")
     assert metric(app, "Faces") == "14"
     # a pipeline publishes a new warehouse while the page is open
     ingest(write_zip(tmp_path / "b.zip", fer_files(per_class=3)), db=db_path)
@@ -199,11 +199,11 @@ def test_several_data_sets_get_a_selector(tmp_path, db_path):
     ingest(write_zip(tmp_path / "a.zip", fer_files(per_class=1)), db=db_path)
     ingest(write_zip(tmp_path / "m.zip", fer_files(splits=("train", "valid", "test"), per_class=2)),
            db=db_path, dataset="mma")
-    app = open_page("views/class_balance.py")
+    app = open_page("class_balance")
     assert app.selectbox(key="balance_dataset").value == "fer2013"
     assert app.dataframe[0].value["total"].iloc[0] == 7
     app.selectbox(key="balance_dataset").set_value("mma").run()
     table = app.dataframe[0].value.set_index("usage / split")
     assert table.loc["valid (folder)", "total"] == 14 and table.loc["Training", "total"] == 14
-    overview = open_page("views/overview.py")
+    overview = open_page("overview")
     assert [h.value for h in overview.header][:2] == ["Data set `fer2013`", "Data set `mma`"]

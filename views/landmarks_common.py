@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from faceemo.analytics import keypoints_outside, line_segments
+from faceemo.analytics import STATS_COLUMNS, faces_per_model, keypoints_outside, line_segments
 from faceemo.keypoints import FRAME_SIZE
 from faceemo.labels import COLOURS, DISPLAY_NAMES, USAGES
 from faceemo.paths import resolve_db
@@ -51,6 +51,7 @@ def require_landmarks() -> str:
         st.code(LANDMARKS_COMMAND + (f" --db {db}" if db != resolve_db(None) else ""))
         st.stop()
     ids = models["model_id"].tolist()
+    faces = faces_per_model(models)
     production = production_model("landmarks")
     default = ids.index(production) if production in ids else 0
     return st.sidebar.selectbox(
@@ -58,7 +59,7 @@ def require_landmarks() -> str:
         ids,
         index=default,
         key="landmark_model",
-        format_func=lambda m: f"{m} ({int(models.set_index('model_id').loc[m, 'faces']):,} faces)",
+        format_func=lambda m: f"{m} ({faces[m]:,} faces)",
     )
 
 
@@ -135,6 +136,12 @@ def emotion_colour(legend: bool = True) -> alt.Color:
         if legend
         else None,
     )
+
+
+def stats_columns() -> dict[str, st.column_config.Column]:
+    """The column settings of the keypoint statistics table (analytics.keypoint_stats_table): pixels
+    to 2 decimals."""
+    return {c: st.column_config.NumberColumn(format="%.2f") for c in STATS_COLUMNS if "_" in c}
 
 
 def display(emotion: str) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from faceemo import detectors, gradcam, inference, model_store, warehouse
+from faceemo.analytics import row_of
 from faceemo.annotate import annotate_image, draw_landmarks, face_label
 from faceemo.errors import FaceemoError, ModelError
 from faceemo.images import IMAGE_EXTENSIONS
@@ -210,59 +211,62 @@ def _sample_section(models: inference.Models) -> None:
     chosen = st.selectbox(
         "Sample face", list(labels), index=first_happy, format_func=labels.get, key="predict_sample"
     )
-    row = samples.set_index("image_id").loc[chosen]
+    row = row_of(samples, "image_id", chosen)
     pixels = face_from_blob(row["pixels"])
     # a warehouse face is already a FER-2013 crop: no detection, the whole image is the face
     results = inference.analyze(pixels, name=row["file_name"], models=models, whole_image=True)
     render_face(results[0], Path(row["file_name"]).stem, f"sample_{chosen}", truth=row["emotion"])
 
 
-st.title("Predict")
-st.caption(
-    "Every face in a photo, found by a face detector (YuNet by default), levelled on its eye line and "
-    "cropped like FER-2013, gets the 7 emotion probabilities and 15 facial landmarks."
-)
-
-pick_left, pick_right = st.columns(2)
-with pick_left:
-    emotion_id = _choose_model("emotion", "Emotion model")
-with pick_right:
-    landmark_id = _choose_model("landmarks", "Landmark model")
-stamp = _models_stamp()
-try:
-    models = cached_models(emotion_id, landmark_id, stamp)
-except ModelError as exc:
-    st.warning(f"Predictions need a model. {exc}.")
-    st.code(f"{inference.TRAIN_COMMAND['emotion']}\n{inference.TRAIN_COMMAND['landmarks']}", language="bash")
-    st.stop()
-for notice in models.notices():
-    st.warning(notice)
-
-source = st.radio(
-    "Faces from", [SOURCE_UPLOAD, SOURCE_CAMERA, SOURCE_SAMPLE], horizontal=True, key="predict_source"
-)
-st.toggle(
-    "Show what the model looked at (Grad-CAM)", key="predict_saliency",
-    help="A heatmap over each face crop: the regions that raised the predicted emotion's score most.",
-)
-if source in (SOURCE_UPLOAD, SOURCE_CAMERA):
-    with st.expander("Detection options"):
-        found = detectors.available()
-        detector = st.selectbox(
-            "Face detector", found, index=found.index(detectors.default_name()), key="predict_detector",
-            format_func=lambda n: f"{n}: {detectors.get(n).description}",
-        )
-        align = st.checkbox(
-            "Level each face on its eye line before cropping", value=inference.ALIGN_DEFAULT,
-            key="predict_align",
-        )
-    fallback = st.checkbox(
-        "If no face is found, treat the whole image as one face", key="predict_whole_image",
-        help="As the original study did: the whole photo, padded to a square, becomes the face crop.",
+def render() -> None:
+    """The Predict page."""
+    st.title("Predict")
+    st.caption(
+        "Every face in a photo, found by a face detector (YuNet by default), levelled on its eye line and "
+        "cropped like FER-2013, gets the 7 emotion probabilities and 15 facial landmarks."
     )
-    _upload_section(
-        emotion_id, landmark_id, stamp, fallback, {"detector": detector, "align": align},
-        camera=source == SOURCE_CAMERA,
+
+    pick_left, pick_right = st.columns(2)
+    with pick_left:
+        emotion_id = _choose_model("emotion", "Emotion model")
+    with pick_right:
+        landmark_id = _choose_model("landmarks", "Landmark model")
+    stamp = _models_stamp()
+    try:
+        models = cached_models(emotion_id, landmark_id, stamp)
+    except ModelError as exc:
+        st.warning(f"Predictions need a model. {exc}.")
+        commands = inference.TRAIN_COMMAND
+        st.code(f"{commands['emotion']}\n{commands['landmarks']}", language="bash")
+        return
+    for notice in models.notices():
+        st.warning(notice)
+
+    source = st.radio(
+        "Faces from", [SOURCE_UPLOAD, SOURCE_CAMERA, SOURCE_SAMPLE], horizontal=True, key="predict_source"
     )
-else:
-    _sample_section(models)
+    st.toggle(
+        "Show what the model looked at (Grad-CAM)", key="predict_saliency",
+        help="A heatmap over each face crop: the regions that raised the predicted emotion's score most.",
+    )
+    if source in (SOURCE_UPLOAD, SOURCE_CAMERA):
+        with st.expander("Detection options"):
+            found = detectors.available()
+            detector = st.selectbox(
+                "Face detector", found, index=found.index(detectors.default_name()), key="predict_detector",
+                format_func=lambda n: f"{n}: {detectors.get(n).description}",
+            )
+            align = st.checkbox(
+                "Level each face on its eye line before cropping", value=inference.ALIGN_DEFAULT,
+                key="predict_align",
+            )
+        fallback = st.checkbox(
+            "If no face is found, treat the whole image as one face", key="predict_whole_image",
+            help="As the original study did: the whole photo, padded to a square, becomes the face crop.",
+        )
+        _upload_section(
+            emotion_id, landmark_id, stamp, fallback, {"detector": detector, "align": align},
+            camera=source == SOURCE_CAMERA,
+        )
+    else:
+        _sample_section(models)

@@ -9,8 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from faceemo.labels import COLOURS, DISPLAY_NAMES, EMOTIONS
+from faceemo.analytics import keypoint_stats_table, predicted_balance, result_status, row_of
+from faceemo.labels import COLOURS
 from faceemo.scale import result_folder_stamp, result_set_problem
+from views import landmarks_common
 from views.common import Version, load, per_version, read, row_count
 from views.landmarks_common import AXIS_X, AXIS_Y, SCALE_X, SCALE_Y, display, emotion_colour, face_lines
 
@@ -53,8 +55,7 @@ def pick(key: str, warehouse_label: str, title: str) -> pd.Series | None:
     if chosen == WAREHOUSE:
         return None
     st.title(title)
-    row = sets.set_index("name").loc[chosen].copy()
-    row["name"] = chosen
+    row = row_of(sets, "name", chosen)
     problem = result_set_problem(row["path"])
     if problem:
         st.warning(f"Result set **{chosen}** cannot be read: {problem}.")
@@ -65,14 +66,12 @@ def pick(key: str, warehouse_label: str, title: str) -> pd.Series | None:
 
 
 def _status_line(row: pd.Series) -> None:
-    status = _load(row, "results_status", view=row["view_name"]).set_index("status")
-    count = {s: int(status["inputs"].get(s, 0)) for s in ("ok", "no_face", "failed")}
-    faces = int(status["rows"].get("ok", 0))
+    status = result_status(_load(row, "results_status", view=row["view_name"]))
     cols = st.columns(4)
-    cols[0].metric("Faces", f"{faces:,}")
-    cols[1].metric("Inputs with faces", f"{count['ok']:,}")
-    cols[2].metric("No face found", f"{count['no_face']:,}")
-    cols[3].metric("Failed", f"{count['failed']:,}", help=status["top_reason"].get("failed") or None)
+    cols[0].metric("Faces", f"{status.faces:,}")
+    cols[1].metric("Inputs with faces", f"{status.ok:,}")
+    cols[2].metric("No face found", f"{status.no_face:,}")
+    cols[3].metric("Failed", f"{status.failed:,}", help=status.failed_reason)
     expected, parts = row.get("expected"), int(row["partitions"])
     where = f"`{row['path']}`, read in place"
     if pd.notna(expected) and int(expected) > parts:
@@ -87,8 +86,8 @@ def show_balance(row: pd.Series, emotions: list[str]) -> None:
     if counts.empty:
         st.info("No face of this result set has a predicted emotion among the emotions chosen.")
         return
-    shown = [e for e in EMOTIONS if e in set(counts["emotion"])]
-    counts = counts.set_index("emotion").loc[shown].reset_index()
+    balance = predicted_balance(counts)
+    counts, shown = balance.counts, balance.emotions
     colour = alt.Color(
         "emotion:N", scale=alt.Scale(domain=shown, range=[COLOURS[e] for e in shown]), sort=shown, legend=None
     )
@@ -113,10 +112,7 @@ def show_balance(row: pd.Series, emotions: list[str]) -> None:
         "Predicted emotions (the most probable of the 7), not labels: a result set has none. Percentages "
         "are shares of all its faces, so they stay true when the sidebar filter hides some emotions."
     )
-    table = counts.assign(emotion=counts["emotion"].map(DISPLAY_NAMES))[
-        ["emotion", "images", "percent", "mean_confidence"]
-    ].rename(columns={"images": "faces", "percent": "% of faces"})
-    st.dataframe(table, hide_index=True, column_config={
+    st.dataframe(balance.table, hide_index=True, column_config={
         "% of faces": st.column_config.NumberColumn(format="%.2f"),
         "mean_confidence": st.column_config.NumberColumn("mean confidence", format="%.3f"),
     })
@@ -163,9 +159,5 @@ def show_landmarks(row: pd.Series, emotions: list[str]) -> None:
         chart = face_lines(means, colour_by_emotion=True) + _points(stats, by_emotion=True)
         st.altair_chart(chart.properties(width=480, height=480, autosize=square), width="content")
     with tab_table:
-        shown = stats.assign(emotion=stats["emotion"].map(display))
-        columns = ["emotion", "keypoint", "n", "mean_x", "mean_y", "std_x", "std_y", "min_x", "max_x",
-                   "min_y", "max_y"]
-        st.dataframe(shown[columns], hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="%.2f") for c in columns if "_" in c
-        })
+        shown = keypoint_stats_table(stats)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=landmarks_common.stats_columns())

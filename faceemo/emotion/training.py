@@ -17,11 +17,12 @@ from typing import Any
 import keras
 import numpy as np
 
+from faceemo import model_store
 from faceemo.emotion import distribute
 from faceemo.emotion.augment import Augmentation
 from faceemo.emotion.batches import FaceBatches
 from faceemo.emotion.data import Faces, class_weights
-from faceemo.emotion.models import build, spec_of
+from faceemo.emotion.models import spec_of
 from faceemo.errors import ModelError
 from faceemo.files import atomic_write_json
 
@@ -279,7 +280,7 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
                 base_name = state["base_name"]
                 print(f"resuming {resume_from} after epoch {state['epochs_done']}", file=sys.stderr)
             else:
-                base = build(config.architecture, **config.model_options)
+                base = model_store.build_architecture("emotion", config.architecture, **config.model_options)
                 if config.init_from:
                     _load_weights_from(base, config.init_from)
                 base_name = base.name

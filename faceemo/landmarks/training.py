@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 import keras
 import numpy as np
 
+from faceemo import model_store
 from faceemo.keypoints import FLIP_PERMUTATION, FRAME_SIZE, KEYPOINTS
 from faceemo.landmarks.augment import AugmentConfig, augment_batch
 from faceemo.landmarks.dataset import LandmarkData
 from faceemo.landmarks.losses import MaskedRMSE, masked_mse
-from faceemo.landmarks.model import build_model
 
 
 class AugmentedFaces(keras.utils.PyDataset):
@@ -171,7 +171,11 @@ def train(
     A fresh model of `config.architecture`, or `initial` to continue training one (a new cosine cycle).
     """
     keras.utils.set_random_seed(config.seed)
-    model = initial if initial is not None else build_model(config.architecture, mean_shape(train_data))
+    model = initial
+    if model is None:  # built through the one interface to every task's factories
+        model = model_store.build_architecture(
+            "landmarks", config.architecture, mean_shape=mean_shape(train_data)
+        )
     if config.bn_momentum is not None:
         # e.g. 0.99 when continuing a run: steadier moving statistics than a fresh run's fast-settling 0.9
         for layer in _all_layers(model):

@@ -192,7 +192,8 @@ def _init_from_summary(info) -> dict | None:
     """What a second cycle started from, for its card."""
     if info is None:
         return None
-    keys = ("model_id", "epochs", "train_seconds", "command")
+    # init_from carries the chain of earlier cycles, so the card can list every command back to the first
+    keys = ("model_id", "epochs", "train_seconds", "command", "init_from")
     return {"path": str(info.path), **{k: info.meta.get(k) for k in keys}}
 
 

@@ -141,6 +141,26 @@ def test_init_from_starts_a_new_cycle_from_trained_weights(tmp_path) -> None:
         train(TrainConfig("vgg_gap", epochs=1, init_from=str(tmp_path / "nope.keras"), **common), faces, val)
 
 
+def test_card_of_a_third_cycle_lists_every_earlier_command_oldest_first() -> None:
+    import json
+
+    from faceemo.emotion.card import model_card
+    from faceemo.paths import models_dir
+
+    meta = json.loads((models_dir() / "emotion_vgg_gap_r2.json").read_text())  # a real card's fields
+    meta["init_from"] = {
+        "model_id": "second", "epochs": 3, "train_seconds": 120.0, "command": "cmd-second",
+        "init_from": {"model_id": "first", "epochs": 2, "train_seconds": 60.0, "command": "cmd-first"},
+    }
+    card = model_card(meta)
+    assert "the weights of `second` (2 earlier cycles: 5 epochs, 3.0 min)" in card
+    lines = card.splitlines()
+    order = [lines.index(x) for x in ("# cycle 1 (first)", "cmd-first", "# cycle 2 (second)", "cmd-second",
+                                      "# this cycle (cycle 3)")]
+    assert order == sorted(order)
+    assert lines[order[-1] + 1] == meta["command"]
+
+
 def test_batches_full_when_training_padded_when_evaluating() -> None:
     from faceemo.emotion.batches import FaceBatches
 

@@ -92,21 +92,38 @@ def _recipe(config: dict[str, Any]) -> str:
     )
 
 
+def _cycles(start: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The earlier training cycles a warm-started run grew from, oldest first."""
+    chain = []
+    while start:
+        chain.append(start)
+        start = start.get("init_from")
+    return chain[::-1]
+
+
 def _start_rows(start: dict[str, Any] | None) -> list[str]:
-    """A warm-started run: what it started from, and the wall time of both cycles together."""
-    if not start:
+    """A warm-started run: what it started from, and the epochs and wall time of every earlier cycle."""
+    cycles = _cycles(start)
+    if not cycles:
         return []
     rows = [f"| starts from | the weights of `{start.get('model_id') or start.get('path')}`"]
-    if start.get("epochs"):
-        rows[0] += f" ({start['epochs']} epochs, {start.get('train_seconds', 0) / 60:.1f} min)"
-    rows[0] += "; its command comes first below |"
+    if all(c.get("epochs") for c in cycles):
+        epochs = sum(c["epochs"] for c in cycles)
+        minutes = sum(c.get("train_seconds") or 0 for c in cycles) / 60
+        plural = "s" if len(cycles) > 1 else ""
+        rows[0] += f" ({len(cycles)} earlier cycle{plural}: {epochs} epochs, {minutes:.1f} min)"
+    rows[0] += "; their commands come first below |"
     return rows
 
 
 def _start_commands(start: dict[str, Any] | None) -> list[str]:
-    if not start or not start.get("command"):
+    cycles = [c for c in _cycles(start) if c.get("command")]
+    if not cycles:
         return []
-    return [f"# first cycle ({start.get('model_id')})", start["command"], "# this cycle"]
+    lines = []
+    for number, cycle in enumerate(cycles, 1):
+        lines += [f"# cycle {number} ({cycle.get('model_id')})", cycle["command"]]
+    return [*lines, f"# this cycle (cycle {len(cycles) + 1})"]
 
 
 def _curve(history: list[dict[str, Any]]) -> list[str]:

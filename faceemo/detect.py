@@ -42,6 +42,15 @@ class Box(NamedTuple):
     h: int
 
 
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = ix * iy
+    union = a.w * a.h + b.w * b.h - inter
+    return inter / union if union > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class CropFrame:
     """The square of the original image a face crop was taken from (it may reach past the borders).

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from faceemo import detect as detect_mod
-from faceemo.detect import Box
+from faceemo.detect import Box, iou
 from faceemo.errors import DataError
 
 DEFAULT_DETECTOR = "yunet"
@@ -194,18 +194,11 @@ def _yunet(
     # box already covers it, and one that fails its look suppresses nothing
     kept: list[Detection] = []
     for d in sorted(passed, key=lambda d: -d.score):
-        if any(_iou(d.box, k.box) > NMS_OVERLAP for k in kept):
+        if any(iou(d.box, k.box) > NMS_OVERLAP for k in kept):
             continue
         if d.score >= SECOND_LOOK_SKIP or second_look(gray, d) >= check_score:
             kept.append(d)
     return sorted(kept, key=lambda d: (d.box.x, d.box.y))
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
-    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-    inter = ix * iy
-    return inter / (a.w * a.h + b.w * b.h - inter) if inter else 0.0
 
 
 def second_look(

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from faceemo import inference
-from faceemo.detect import Box
+from faceemo.detect import Box, iou
 from faceemo.errors import DataError
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS
 
@@ -222,15 +222,6 @@ class Tracker:
                 self._next += 1
             self._live[ids[i]] = (box, self._step)
         return [int(i) for i in ids]
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes."""
-    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
-    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-    inter = ix * iy
-    union = a.w * a.h + b.w * b.h - inter
-    return inter / union if union > 0 else 0.0
 
 
 def analyze_video(

@@ -30,11 +30,11 @@ def tiny_model(tmp_path, monkeypatch):
     import keras
 
     from faceemo.landmarks import card
-    from faceemo.landmarks.model import build_model
+    from faceemo.landmarks.model import build
 
     folder = tmp_path / "models"
     monkeypatch.setenv("FACEEMO_MODELS", str(folder))
-    model = build_model("lmk_tiny", mean_shape=np.tile([[48.0, 40.0]], (15, 1)))
+    model = build("lmk_tiny", mean_shape=np.tile([[48.0, 40.0]], (15, 1)))
     meta = {
         "model_id": "lmk_tiny_test",
         "task": "landmarks",

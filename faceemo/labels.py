@@ -29,10 +29,18 @@ COLOURS: dict[str, str] = {
 USAGES: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
 
 
+# Other names photo sets give their folders (e.g. "happiness", "surprised"); "contempt" has no FER class.
+ALIASES: dict[str, str] = {
+    "anger": "angry", "disgusted": "disgust", "fearful": "fear", "afraid": "fear", "happiness": "happy",
+    "sadness": "sad", "surprised": "surprise",
+}
+
+
 def label_of(emotion: str) -> int:
-    """FER-2013 integer label of an emotion name (case-insensitive)."""
+    """FER-2013 integer label of an emotion name or a common alias (case-insensitive)."""
+    name = emotion.strip().lower()
     try:
-        return LABEL_OF[emotion.strip().lower()]
+        return LABEL_OF[ALIASES.get(name, name)]
     except KeyError:
         raise ValueError(f"unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)}") from None
 

@@ -8,6 +8,7 @@ def test_fer2013_integer_order_is_not_alphabetical():
     assert EMOTIONS == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
     assert [label_of(e) for e in sorted(EMOTIONS)] == [0, 1, 2, 3, 6, 4, 5]
     assert emotion_of(6) == "neutral" and label_of(" Happy ") == 3
+    assert label_of("Happiness") == 3 and label_of("surprised") == 5 and label_of("fearful") == 2
 
 
 @pytest.mark.parametrize("bad", ["contempt", ""])

@@ -105,7 +105,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "architecture and width), with a fresh optimizer and schedule: a second training cycle",
     )
     parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
-    add_time_budget_argument(parser, None, "stop after the last epoch that fits in this wall time")
+    add_time_budget_argument(
+        parser, None,
+        "stop after the last epoch that fits in this much training time, counted over the whole run "
+        "(with --resume, the minutes trained before count too)",
+    )
     parser.add_argument("--patience", type=int, default=20, help="early stop after N epochs without progress")
     parser.add_argument(
         "--lr-patience", type=int, default=5, help="halve the lr after N epochs without progress"

@@ -55,17 +55,19 @@ def _probe(model: Any):
 
 @functools.lru_cache(maxsize=4)
 def _explainer(info: ModelInfo):
-    """The model and one probe per member: an ensemble (faceemo.emotion.ensemble) holds its members as
-    nested models, whose maps are averaged; any other model is its own single member."""
-    import keras
-
+    """The model and (probe, centre crop, weight) per member: an ensemble (faceemo.emotion.ensemble)
+    holds its members as nested models, whose maps are averaged with the weights their probabilities
+    have (an ensemble of ensembles too); any other model is its own single member."""
     from faceemo.emotion import ensemble
 
+    def weighted(model: Any, weight: float) -> list[tuple[Any, float]]:
+        inner = ensemble.members(model)
+        if not inner:
+            return [(model, weight)]
+        return [pair for member in inner for pair in weighted(member, weight / len(inner))]
+
     model = load_keras_model(info)
-    members = [model]
-    if info.architecture == ensemble.ARCHITECTURE:
-        members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    return model, [_probe(member) for member in members]
+    return model, [(*_probe(member), weight) for member, weight in weighted(model, 1.0)]
 
 
 def heatmaps(crops48: np.ndarray, info: ModelInfo, classes: list[int] | None = None) -> np.ndarray:
@@ -77,8 +79,8 @@ def heatmaps(crops48: np.ndarray, info: ModelInfo, classes: list[int] | None = N
     if classes is None:
         classes = np.asarray(model(x, training=False)).argmax(axis=1)
     chosen = np.asarray(classes)
-    maps = []
-    for probe, crop in probes:
+    mean = np.zeros((len(x), 48, 48), np.float32)
+    for probe, crop, weight in probes:
         with tf.GradientTape() as tape:
             features, probabilities = probe(x, training=False)
             tape.watch(features)
@@ -86,8 +88,7 @@ def heatmaps(crops48: np.ndarray, info: ModelInfo, classes: list[int] | None = N
         grads = tape.gradient(score, features)
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
         cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)).numpy()
-        maps.append(np.stack([_place(cam, crop) for cam in cams]))
-    mean = np.mean(maps, axis=0)
+        mean += weight * np.stack([_place(cam, crop) for cam in cams])
     top = mean.max(axis=(1, 2), keepdims=True)
     return np.divide(mean, top, out=np.zeros_like(mean), where=top > 0)
 

@@ -34,3 +34,10 @@ def average(members: Sequence[keras.Model], name: str) -> keras.Model:
     outputs = [_renamed(m, f"member{i}_{m.name}")(inputs) for i, m in enumerate(members, start=1)]
     probabilities = keras.layers.Average(name="probabilities")(outputs)
     return keras.Model(inputs, probabilities, name=name)
+
+
+def members(model: keras.Model) -> list[keras.Model]:
+    """The models that an ensemble made by average() averages (in order); [] for any other model."""
+    if not model.layers or not isinstance(model.layers[-1], keras.layers.Average):
+        return []
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)]

@@ -28,6 +28,7 @@ from benchmarks import peer_fer  # noqa: E402
 
 PEER = peer_fer.NAME
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="one committed model (default: all of them)")

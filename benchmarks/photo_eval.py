@@ -125,7 +125,7 @@ def evaluate(
         prepared = inference.prepare(decoded.gray, "photo", detector=detector, **options)
         results = inference.predict_faces([prepared], models)[0]
         tallies[OURS].seconds += time.perf_counter() - start
-        best = results[largest([(r.box.x, r.box.y, r.box.w, r.box.h) for r in results])] if results else None
+        best = results[largest([r.box for r in results])] if results else None
         tallies[OURS].add(truth, EMOTIONS.index(best.emotion) if best else -1)
         if fer:
             model, finder = fer

@@ -38,7 +38,7 @@ def cached_analysis(
     """(RGB pixels for display, faces) of one uploaded photo; ImageError for a bad one (not cached).
     `check` turns on the detector's second look at each doubtful box, where it has one."""
     models = cached_models(emotion_id, landmark_id, stamp)
-    checked = detectors.get(detector).check_options(check) if detector else {}
+    checked = detectors.get(detector).check_options(check)  # None: the default detector
     prepared = inference.prepare(
         data, name, whole_image_if_no_face=whole_image_if_no_face, detector=detector, align=align, **checked
     )

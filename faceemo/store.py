@@ -22,6 +22,7 @@ import pyarrow as pa
 from faceemo import warehouse
 from faceemo.errors import WarehouseError
 from faceemo.keypoints import COLUMNS as KEYPOINT_COLUMNS
+from faceemo.labels import EMOTIONS
 from faceemo.pixels import faces_from_blobs
 
 Connection = duckdb.DuckDBPyConnection
@@ -203,6 +204,19 @@ def evaluations_done(con: Connection) -> dict[tuple[str, bool], tuple[str, str]]
         (row.model_id, bool(row.tta)): (row.sha256, row.images_fingerprint)
         for row in warehouse.query(con, "models_evaluations").itertuples()
     }
+
+
+def stored_probabilities(
+    con: Connection, model_id: str, tta: bool, image_ids: Sequence[int]
+) -> np.ndarray | None:
+    """(N, 7) float32 probabilities `model_id` stored for `image_ids` (in that order) in one mode, or
+    None when any of those faces has none."""
+    if not warehouse.has_table(con, "predictions"):
+        return None
+    frame = warehouse.query(con, "models_probabilities", model_id=model_id, tta=tta).set_index("image_id")
+    if not frame.index.is_unique or not pd.Index(image_ids).isin(frame.index).all():
+        return None
+    return frame.loc[list(image_ids), list(EMOTIONS)].to_numpy(np.float32)
 
 
 def write_evaluation(

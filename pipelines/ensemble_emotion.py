@@ -24,9 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", required=True, help="model id of the ensemble, e.g. emotion_ensemble")
     parser.add_argument(
         "--float16",
-        choices=("auto", "yes", "no"),
-        default="auto",
-        help="store weights as float16 (auto: only if no PublicTest accuracy is lost)",
+        choices=("members", "auto", "yes", "no"),
+        default="members",
+        help="how to store the weights: members (default) as each member's own file stores them, so the "
+        "ensemble gives exactly the mean of its members (and `evaluate` reuses their predictions); auto: "
+        "all float16 if no PublicTest accuracy is lost; yes: all float16; no: all float32",
     )
     parser.add_argument("--out", default=None, help="folder for the model files (default: models/)")
     add_db_argument(parser)
@@ -59,16 +61,29 @@ def run(args: argparse.Namespace) -> int:
     from faceemo.emotion import ensemble
     from faceemo.emotion.card import device_description, ensemble_card, write_model_files
     from faceemo.emotion.evaluation import score_splits, storage_choice
+    from faceemo.emotion.storage import with_dtype
 
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)  # naive UTC
-    model = ensemble.average([model_store.load_keras_model(info) for info in infos], name)
+    loaded = [model_store.load_keras_model(info) for info in infos]
+    model = ensemble.average(loaded, name)
     print(
         f"scoring {name} ({' + '.join(ids)}) on {len(public):,} PublicTest and {len(private):,} "
         "PrivateTest faces, plain and with test-time augmentation",
         file=sys.stderr,
     )
     scores, scores_tta = score_splits(model, {"PublicTest": public, "PrivateTest": private})
-    to_save, weights_dtype, f16_check = storage_choice(model, public, args.float16)
+    if args.float16 == "members":
+        stored = [info.meta.get("weights_dtype") or "float32" for info in infos]
+        to_save = ensemble.average(
+            [with_dtype(m, "float16") if d == "float16" else m for m, d in zip(loaded, stored, strict=True)],
+            name,
+        )
+        weights_dtype = "as each member's file: " + ", ".join(
+            f"{i} {'float16' if d == 'float16' else 'float32'}" for i, d in zip(ids, stored, strict=True)
+        )
+        f16_check = None
+    else:
+        to_save, weights_dtype, f16_check = storage_choice(model, public, args.float16)
     members = [{k: info.meta.get(k) for k in MEMBER_FIELDS} for info in infos]
     meta = {
         "model_id": name,
@@ -92,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         "metrics_tta": scores_tta,
         "command": "python -m pipelines ensemble-emotion "
         + shlex.join(
-            [*ids, "--name", name] + (["--float16", args.float16] if args.float16 != "auto" else [])
+            [*ids, "--name", name] + (["--float16", args.float16] if args.float16 != "members" else [])
         ),
     }
     out_dir = Path(args.out).expanduser().resolve() if args.out else models_dir()

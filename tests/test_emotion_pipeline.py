@@ -213,12 +213,15 @@ def test_an_ensemble_is_one_model_averaging_its_members(db_path, models, capsys)
     info = model_store.resolve_model(first, "emotion")
     other = keras.models.load_model(info.path, compile=False)
     other.layers[-1].set_weights([w[::-1] for w in other.layers[-1].get_weights()])
-    other.save(models / "emotion_other.keras")
-    (models / "emotion_other.json").write_text(json.dumps({**info.meta, "model_id": "emotion_other"}))
+    # ... stored as float16, the first as float32: the ensemble keeps each as its file has it
+    from faceemo.emotion.storage import with_dtype
 
-    assert (
-        main(["ensemble-emotion", first, "emotion_other", "--name", "emotion_pair", "--float16", "no"]) == 0
+    with_dtype(other, "float16").save(models / "emotion_other.keras")
+    (models / "emotion_other.json").write_text(
+        json.dumps({**info.meta, "model_id": "emotion_other", "weights_dtype": "float16"})
     )
+
+    assert main(["ensemble-emotion", first, "emotion_other", "--name", "emotion_pair"]) == 0
     out = capsys.readouterr().out
     result = json.loads(out.strip().splitlines()[-1])
     assert set(result["metrics"]) == {"PublicTest", "PrivateTest"} and set(result["metrics_tta"]) == {
@@ -226,6 +229,10 @@ def test_an_ensemble_is_one_model_averaging_its_members(db_path, models, capsys)
         "PrivateTest",
     }
     pair = model_store.resolve_model("emotion_pair", "emotion")
+    raw = keras.models.load_model(pair.path, compile=False)
+    inner = [m for m in raw.layers if isinstance(m, keras.Model)]
+    assert ["float16" in {str(w.dtype) for w in m.weights} for m in inner] == [False, True]
+    assert pair.meta["weights_dtype"] == "as each member's file: emotion_tiny float32, emotion_other float16"
     assert pair.architecture == "ensemble" and [m["model_id"] for m in pair.meta["members"]] == [
         first,
         "emotion_other",
@@ -246,6 +253,36 @@ def test_an_ensemble_is_one_model_averaging_its_members(db_path, models, capsys)
     ]
     assert main(["evaluate", "--model", "emotion_pair"]) == 0
     assert _rows(db_path, "SELECT count(*) FROM predictions WHERE model_id = 'emotion_pair'")[0][0] > 0
+
+    # evaluating every model: the members first, then the pair as the mean of theirs, not run again ...
+    capsys.readouterr()
+    assert main(["evaluate", "--force", "--tta"]) == 0
+    err = capsys.readouterr().err
+    for mode in ("", " (TTA)"):
+        assert f"emotion_pair{mode}: the mean of its members' probabilities" in err
+    # ... the same numbers as the ensemble run on the faces
+    from faceemo.emotion.data import from_warehouse
+    from faceemo.emotion.inference import predict_proba
+    from faceemo.labels import EMOTIONS
+
+    faces = from_warehouse(db_path, ("PublicTest", "PrivateTest"))
+    for tta in (False, True):
+        stored = _rows(
+            db_path,
+            f"SELECT {', '.join(EMOTIONS)} FROM predictions WHERE model_id = 'emotion_pair' AND tta = {tta} "
+            "ORDER BY image_id",
+        )
+        order = np.argsort(faces.image_id)
+        direct = predict_proba(model_store.load_keras_model(pair), faces.pixels, tta=tta)[order]
+        np.testing.assert_allclose(np.asarray(stored), direct, atol=1e-5)
+    # the members' stored probabilities serve when the pair alone is evaluated again
+    assert main(["evaluate", "--model", "emotion_pair", "--force"]) == 0
+    assert "emotion_pair: the mean of its members' probabilities" in capsys.readouterr().err
+    # a member file changed since the ensemble was made: the ensemble runs itself
+    other.layers[-1].set_weights([w * 2 for w in other.layers[-1].get_weights()])
+    with_dtype(other, "float16").save(models / "emotion_other.keras")
+    assert main(["evaluate", "--force"]) == 0
+    assert "the mean of its members'" not in capsys.readouterr().err
 
     # fewer than two models, an unknown one, or the ensemble named like a member: a clear error
     assert main(["ensemble-emotion", first, "--name", "x"]) == 2

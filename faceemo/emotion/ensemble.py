@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 
 from faceemo.errors import ModelError
 
@@ -41,3 +42,17 @@ def members(model: keras.Model) -> list[keras.Model]:
     if not model.layers or not isinstance(model.layers[-1], keras.layers.Average):
         return []
     return [layer for layer in model.layers if isinstance(layer, keras.Model)]
+
+
+def holds(model: keras.Model, parts: Sequence[keras.Model]) -> bool:
+    """Whether `model` is the average of exactly `parts`: its members, in order, have their weights.
+    Then its probabilities are the mean of theirs (also with TTA, which averages probabilities), so a
+    caller that already has the parts' probabilities need not run it."""
+    inner = members(model)
+    if len(inner) != len(parts):
+        return False
+    for mine, theirs in zip(inner, parts, strict=True):
+        a, b = mine.get_weights(), theirs.get_weights()
+        if len(a) != len(b) or not all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)):
+            return False
+    return True

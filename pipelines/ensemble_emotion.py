@@ -73,13 +73,13 @@ def run(args: argparse.Namespace) -> int:
     )
     scores, scores_tta = score_splits(model, {"PublicTest": public, "PrivateTest": private})
     if args.float16 == "members":
-        stored = [info.meta.get("weights_dtype") or "float32" for info in infos]
+        stored = ["float16" if info.meta.get("weights_dtype") == "float16" else "float32" for info in infos]
         to_save = ensemble.average(
             [with_dtype(m, "float16") if d == "float16" else m for m, d in zip(loaded, stored, strict=True)],
             name,
         )
         weights_dtype = "as each member's file: " + ", ".join(
-            f"{i} {'float16' if d == 'float16' else 'float32'}" for i, d in zip(ids, stored, strict=True)
+            f"{i} {d}" for i, d in zip(ids, stored, strict=True)
         )
         f16_check = None
     else:

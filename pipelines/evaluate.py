@@ -168,19 +168,19 @@ def _from_members(
             return None
     except FaceemoError:  # a member no longer committed, or unreadable: run the ensemble itself
         return None
-    probabilities = []
-    for part in parts:
-        probs = computed.get((part.model_id, tta))
-        if probs is None:
-            con = warehouse.connect_readonly(args.db)
-            try:
-                fingerprint, _ = store.evaluation_fingerprint(con)
-                done = store.evaluations_done(con).get((part.model_id, tta))
-                if done == (model_store.sha256_of(part.path), fingerprint):
-                    probs = store.stored_probabilities(con, part.model_id, tta, image_ids.tolist())
-            finally:
-                con.close()
-        if probs is None:
-            return None
-        probabilities.append(probs)
+    probabilities = [computed.get((part.model_id, tta)) for part in parts]
+    missing = [i for i, probs in enumerate(probabilities) if probs is None]
+    if missing:  # the rest from the warehouse, where the same member file was evaluated on the same faces
+        con = warehouse.connect_readonly(args.db)
+        try:
+            fingerprint, _ = store.evaluation_fingerprint(con)
+            done = store.evaluations_done(con)
+            for i in missing:
+                part = parts[i]
+                if done.get((part.model_id, tta)) == (model_store.sha256_of(part.path), fingerprint):
+                    probabilities[i] = store.stored_probabilities(con, part.model_id, tta, image_ids.tolist())
+        finally:
+            con.close()
+    if any(probs is None for probs in probabilities):
+        return None
     return np.mean(probabilities, axis=0, dtype=np.float32)

@@ -207,7 +207,8 @@ class Selector(keras.callbacks.Callback):
                 self.model.stop_training = True
         s["seconds"] = self.seconds
         budget = self.config.time_budget_s
-        if budget and not self.model.stop_training and self.seconds + 1.1 * epoch_seconds > budget:
+        more = epoch + 1 < self.config.epochs  # a run that did all its epochs ends on them, not the budget
+        if budget and more and not self.model.stop_training and self.seconds + 1.1 * epoch_seconds > budget:
             s["stopped"] = "time budget"
             self.model.stop_training = True
         if self.ckpt:

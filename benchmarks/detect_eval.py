@@ -7,11 +7,14 @@
                                                                    # choose yunet's score thresholds
 
 Settings are chosen on PublicTest faces (`--usage PublicTest`), figures reported on PrivateTest (default).
-Each detector runs as the product runs it (`predict --detector NAME`: yunet at 72 upright / 78 turned, no
-second look); `--face-check` adds yunet with its second look on (`predict --face-check`, check=True).
---grid runs YuNet once per photo and prints faces found and false positives over a grid of score
-thresholds: upright pass and turned (±ROTATED_PASS) passes, and the second look (detectors.second_look,
-the plausibility check), with the pass each false positive came from.
+Each detector runs as the product runs it (`predict --detector NAME`: yunet at 72 upright / 78 turned,
+with its enlarged pass, no second look on the other boxes); `--face-check` adds yunet with its second look
+on every doubtful box (`predict --face-check`, check=True), `--no-enlarged` yunet without the enlarged pass
+(enlarge=1, as before it existed).
+--grid runs YuNet once per photo and pass and prints faces found and false positives over a grid of
+score thresholds: upright pass and turned (±ROTATED_PASS) passes, the second look (detectors.second_look,
+the plausibility check), without and with the enlarged pass (ENLARGED_PASS) and its own look, with the
+pass each false positive came from.
 
 Photos (640x480, made at run time from the shared archive, never saved): `--faces` photos with one face
 and `--multi` photos with 2-4 faces; each face enlarged to 60-200 px, turned in the image plane by up to
@@ -62,50 +65,76 @@ def calibrate(names: list[str], faces, seed: int) -> None:  # as the product run
 
 def grid(photos) -> None:
     """Found / false positives of yunet over pass thresholds (upright / turned) and second-look thresholds,
-    YuNet run once per photo (and once per second look)."""
+    without and with the enlarged pass; YuNet run once per photo and pass (and once per second look), the
+    rule applied by detectors.choose, as the product does."""
     started = time.perf_counter()
     runs = []
+    floor = min(min(p) for p in PASSES)
     for canvas, truths in photos:
-        candidates = detectors.yunet_candidates(canvas, 40.0)
-        looks = [detectors.second_look(canvas, d) if d.score >= min(PASSES[-1]) else 0.0 for d in candidates]
-        runs.append((list(zip(candidates, looks, strict=True)), truths))
+        candidates = [(d, False) for d in detectors.yunet_candidates(canvas, floor)]
+        candidates += [
+            (d, True) for d in detectors.yunet_candidates(canvas, floor, enlarge=detectors.ENLARGED_PASS)
+        ]
+        looks = {id(d): detectors.second_look(canvas, d) for d, _ in candidates
+                 if d.score < detectors.SECOND_LOOK_SKIP}
+        runs.append((candidates, looks, truths))
     n_faces = sum(len(t) for _, t in photos)
-    seconds = time.perf_counter() - started
-    print(f"\nyunet over {len(photos)} photos, {n_faces} faces ({seconds:.0f} s); cells: "
-          f"found % / false positives per 100 photos (of which from turned passes)")
-    header = " | ".join("off" if t is None else str(t) for t in LOOKS)
-    print(f"| upright / turned \\ second look | {header} |")
-    print("|---" * (len(LOOKS) + 1) + "|")
+    print(f"\nyunet over {len(photos)} photos, {n_faces} faces ({time.perf_counter() - started:.0f} s); "
+          f"cells: found % / false positives per 100 photos (of which from turned passes)")
     per_100 = 100 / len(photos)
+
+    def cell(up, turn, enlarged, check_score, enlarged_score):
+        """enlarged: None (no enlarged pass), "upright" (its upright pass only) or "all" (turned too)."""
+        found = fp = fp_turned = 0
+        for candidates, looks, truths in runs:
+            used = [
+                c for c in candidates
+                if not c[1] or enlarged == "all" or (enlarged == "upright" and not c[0].angle)
+            ]
+            kept = detectors.choose(
+                used, lambda d: looks[id(d)],  # noqa: B023
+                min_score=up, min_score_turned=max(up, turn), check_score=check_score,
+                enlarged_score=enlarged_score,
+            )
+            hits, _ = _matched(kept, truths)
+            found += len(hits)
+            for d in kept:
+                if not any(t.matches(d.box) for t in truths):
+                    fp += 1
+                    fp_turned += bool(d.angle)
+        return f"{found / n_faces:.1%} / {fp * per_100:.1f} ({fp_turned * per_100:.1f})"
+
+    print("\nwithout the enlarged pass (enlarge=1); columns: second look on every box (check_score)")
+    print("| upright / turned \\ second look | " + " | ".join("off" if t is None else str(t) for t in LOOKS)
+          + " |")
+    print("|---" * (len(LOOKS) + 1) + "|")
     for up, turn in PASSES:
-        cells = []
-        for look in LOOKS:
-            found = fp = fp_turned = 0
-            for candidates, truths in runs:
-                kept = detectors.nms([
-                    d for d, seen in candidates
-                    if d.score >= (max(up, turn) if d.angle else up)
-                    and (look is None or d.score >= detectors.SECOND_LOOK_SKIP or seen >= look)
-                ])
-                hits, _ = _matched(kept, truths)
-                found += len(hits)
-                for d in kept:
-                    if not any(t.matches(d.box) for t in truths):
-                        fp += 1
-                        fp_turned += bool(d.angle)
-            cells.append(f"{found / n_faces:.1%} / {fp * per_100:.1f} ({fp_turned * per_100:.1f})")
+        print(f"| {up} / {turn} | " + " | ".join(cell(up, turn, None, look, 0.0) for look in LOOKS) + " |",
+              flush=True)
+    print(f"\nwith the enlarged pass ({detectors.ENLARGED_PASS}x), upright only or turned too; second look "
+          f"on the boxes only it found (enlarged_score, 'off' keeps them all); last column: --face-check too")
+    print("| upright / turned \\ enlarged passes, look | "
+          + " | ".join(f"{which}, {'off' if t is None else t}" for which, t in ENLARGED_LOOKS)
+          + " | all, 60 + check 75 |")
+    print("|---" * (len(ENLARGED_LOOKS) + 2) + "|")
+    for up, turn in PASSES:
+        cells = [cell(up, turn, which, None, look or 0.0) for which, look in ENLARGED_LOOKS]
+        cells.append(cell(up, turn, "all", detectors.SECOND_LOOK_SCORE, 60.0))
         print(f"| {up} / {turn} | " + " | ".join(cells) + " |", flush=True)
     false_boxes = sorted(
-        (round(d.score), round(seen), d.angle, max(d.box.w, d.box.h))
-        for candidates, truths in runs
-        for d, seen in candidates
-        if d.score >= 60 and not any(t.matches(d.box) for t in truths)
+        (round(d.score), round(looks.get(id(d), 100.0)), d.angle, enlarged, max(d.box.w, d.box.h))
+        for candidates, looks, truths in runs
+        for d, enlarged in candidates
+        if d.score >= 70 and not any(t.matches(d.box) for t in truths)
     )
-    print("false boxes >= 60 before NMS (score, second look, pass angle, side px):", false_boxes)
+    print("false boxes >= 70 before NMS (score, second look, pass angle, enlarged, side px):", false_boxes)
 
 
-PASSES = ((72, 78), (72, 72), (70, 70), (65, 65), (60, 60), (55, 55))  # upright / turned pass thresholds
+PASSES = ((72, 78), (72, 72), (76, 80), (70, 70), (65, 65), (60, 60))  # upright / turned pass thresholds
 LOOKS = (None, 65, 70, 75, 80)  # second-look thresholds (None: none), for boxes under SECOND_LOOK_SKIP
+ENLARGED_LOOKS = (  # (enlarged passes, second-look threshold for the boxes only they found)
+    ("upright", None), ("upright", 60), ("upright", 70), ("all", None), ("all", 50), ("all", 60), ("all", 70),
+)
 
 
 def _photos(faces, n_single: int, n_multi: int, seed: int):
@@ -192,6 +221,8 @@ def main() -> None:
     parser.add_argument("--runs-12mp", type=int, default=5, help="12 MP photos timed (default 5)")
     parser.add_argument("--face-check", action="store_true",
                         help="also run yunet with its second look (predict --face-check): one more row")
+    parser.add_argument("--no-enlarged", action="store_true",
+                        help="also run yunet without its enlarged pass (enlarge=1): one more row")
     parser.add_argument("--calibrate", action="store_true", help="print each detector's FER framing")
     parser.add_argument("--grid", action="store_true", help="yunet's found / false positives per threshold")
     parser.add_argument("--usage", default="PrivateTest", choices=("PrivateTest", "PublicTest"),
@@ -233,6 +264,8 @@ def main() -> None:
     runs = [(name, name, {}) for name in names]
     if args.face_check and "yunet" in names:
         runs.append(("yunet --face-check", "yunet", {"check": True}))
+    if args.no_enlarged and "yunet" in names:
+        runs.append(("yunet, no enlarged pass", "yunet", {"enlarge": 1.0}))
     for label, name, options in runs:
         row = evaluate(name, photos, models, options)
         big = ms_12mp(name, photos, args.runs_12mp, options)

@@ -119,22 +119,42 @@ def test_default_is_the_old_rule_without_a_second_look():
         (face,) = detectors.detect(tight, "yunet")
         assert face.angle and face.score < detectors.SECOND_LOOK_SKIP
         assert max(abs(face.box.x + face.box.w / 2 - 96), abs(face.box.y + face.box.h / 2 - 96)) < 48
-        assert detectors.detect(tight, "yunet", check=True) == []
+        # the check alone loses the face (the enlarged pass finds face 42 again, with a look that passes)
+        assert detectors.detect(tight, "yunet", check=True, enlarge=1.0) == []
         assert len(inference.prepare(tight, "tight", detector="yunet").faces) == 1
+
+
+@needs_yunet
+def test_the_enlarged_pass_finds_small_faces_and_its_second_look_keeps_clutter_out(faces):
+    for seed in (0, 9):  # a 56 and an 80 px face, upright, that the passes at the photo's size miss
+        canvas = background(np.random.default_rng(seed))
+        truth = paste(canvas, faces[seed][0], 56 + (seed % 5) * 6, (320.0, 240.0), 0.0)
+        assert not any(truth.matches(d.box) for d in detectors.detect(canvas, "yunet", enlarge=1.0))
+        assert [truth.matches(d.box) for d in detectors.detect(canvas, "yunet")] == [True]
+    for seed in (1005, 1046):  # clutter that looks like a face only when enlarged (upright, turned)
+        clutter = background(np.random.default_rng(seed))
+        enlarged = detectors.yunet_candidates(clutter, 72.0, enlarge=detectors.ENLARGED_PASS)
+        kept_without_look = detectors.choose(
+            [(d, True) for d in enlarged], lambda d, c=clutter: detectors.second_look(c, d),
+            enlarged_score=0.0,
+        )
+        assert kept_without_look
+        assert detectors.detect(clutter, "yunet") == []
 
 
 @needs_yunet
 def test_second_look_keeps_real_faces(faces):
     """Faces pasted upright or turned are still found with the check on, and their best box's second
     look clears the threshold: all five at 60/60, four at the default 72/78 (the second face's turned
-    box, 82, fails its look, and its upright box, 67, which passes it, is under 72)."""
+    box, 82, fails its look, and its upright box, 67, which passes it, is under 72). The passes at the
+    photo's size only: an enlarged pass's box scoring 85+ skips the look."""
     rng = np.random.default_rng(21)
     lost = []
     for index, face in enumerate(faces[:5]):
         canvas, (truth,) = composite(rng, [face], sides=(80, 190))
         for low in (True, False):
             thresholds = {"min_score": 60.0, "min_score_turned": 60.0} if low else {}
-            found = detectors.detect(canvas, "yunet", check=True, **thresholds)
+            found = detectors.detect(canvas, "yunet", check=True, enlarge=1.0, **thresholds)
             kept = [d for d in found if truth.matches(d.box)]
             if not kept:
                 lost.append((index, low))

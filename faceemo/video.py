@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from faceemo import inference
+from faceemo import detectors, inference
 from faceemo.detect import Box, iou
 from faceemo.errors import DataError
 from faceemo.labels import DISPLAY_NAMES, EMOTIONS
@@ -269,10 +269,9 @@ def analyze_video(
         if progress is not None:
             progress(analysis.sampled, max(expected, analysis.sampled))
 
+    options = {**detectors.get(detector).video_options, **(detect_options or {})}
     for index, when, rgb in sample_frames(path, fps, max_seconds, name, analysis):
-        batch.append((index, when, inference.prepare(
-            rgb, name, detector=detector, align=align, **(detect_options or {})
-        )))
+        batch.append((index, when, inference.prepare(rgb, name, detector=detector, align=align, **options)))
         if len(batch) >= batch_frames:
             flush()
     if batch:

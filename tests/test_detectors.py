@@ -249,3 +249,22 @@ def test_alignment_levels_a_turned_face_with_the_landmark_model(faces):
         assert all(r.angle == 0.0 for r in plain)
         errors += [abs(r.angle - truth.angle) for r in aligned if truth.matches(r.box)]
     assert len(errors) >= 3 and np.median(errors) < 8.0, errors
+
+
+@needs_yunet
+def test_video_frames_skip_the_enlarged_pass(monkeypatch, tmp_path):
+    """Videos run yunet without its enlarged pass (speed; tracks bridge a missed frame); photos with it."""
+    from faceemo import video
+    from tests.composites import make_clip
+
+    seen = []
+    run = detectors.get("yunet").run
+    monkeypatch.setitem(
+        detectors._REGISTRY, "yunet",
+        detectors.Detector(**{**detectors.get("yunet").__dict__,
+                              "run": lambda gray, **o: seen.append(o) or run(gray, **o)}),
+    )
+    faces = [f for f, _ in fer_faces(require_file(FER_ARCHIVE), "PrivateTest", n=2, seed=7)]
+    clip = make_clip(tmp_path / "clip.mp4", faces, seconds=1.0)
+    video.analyze_video(clip, inference.load_models(), fps=2, detector="yunet")
+    assert seen and all(o.get("enlarge") == 1.0 for o in seen)

@@ -115,11 +115,11 @@ def grid(photos) -> None:
           f"on the boxes only it found (enlarged_score, 'off' keeps them all); last column: --face-check too")
     print("| upright / turned \\ enlarged passes, look | "
           + " | ".join(f"{which}, {'off' if t is None else t}" for which, t in ENLARGED_LOOKS)
-          + " | all, 60 + check 75 |")
+          + f" | all, {detectors.ENLARGED_LOOK_SCORE:.0f} + check {detectors.SECOND_LOOK_SCORE:.0f} |")
     print("|---" * (len(ENLARGED_LOOKS) + 2) + "|")
     for up, turn in PASSES:
         cells = [cell(up, turn, which, None, look or 0.0) for which, look in ENLARGED_LOOKS]
-        cells.append(cell(up, turn, "all", detectors.SECOND_LOOK_SCORE, 60.0))
+        cells.append(cell(up, turn, "all", detectors.SECOND_LOOK_SCORE, detectors.ENLARGED_LOOK_SCORE))
         print(f"| {up} / {turn} | " + " | ".join(cells) + " |", flush=True)
     false_boxes = sorted(
         (round(d.score), round(looks.get(id(d), 100.0)), d.angle, enlarged, max(d.box.w, d.box.h))

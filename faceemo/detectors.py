@@ -17,8 +17,8 @@
 
 Each detector has its FER-2013 framing: the square crop around its box that matches how FER-2013
 framed its faces (scale and vertical shift, median over FER-2013 PrivateTest faces pasted on a canvas;
-`benchmarks/detect_eval.py --calibrate` measures them). Overlapping boxes are merged with OpenCV's
-cv2.dnn.NMSBoxes.
+`benchmarks/detect_eval.py --calibrate` measures them). Overlapping YuNet boxes are merged by choose(),
+the best score first (Haar's by faceemo.detect).
 """
 
 from __future__ import annotations
@@ -155,18 +155,6 @@ def detect(gray: np.ndarray, name: str | None = None, **options: Any) -> list[De
     return get(name).run(gray, **options)
 
 
-def nms(detections: list[Detection], overlap: float = NMS_OVERLAP) -> list[Detection]:
-    """The best-scoring detection of each group of boxes that overlap by IoU > `overlap`, left to right."""
-    if not detections:
-        return []
-    import cv2
-
-    boxes = [[float(v) for v in d.box] for d in detections]
-    scores = [float(d.score) for d in detections]
-    keep = np.asarray(cv2.dnn.NMSBoxes(boxes, scores, 0.0, overlap)).reshape(-1)
-    return sorted((detections[i] for i in keep), key=lambda d: (d.box.x, d.box.y))
-
-
 # --- haar ---------------------------------------------------------------------------------------------
 
 def _haar(gray: np.ndarray, **options: Any) -> list[Detection]:
@@ -275,12 +263,12 @@ def choose(
     check_score: float | None = None,
     enlarged_score: float = ENLARGED_LOOK_SCORE,
 ) -> list[Detection]:
-    """The faces kept of YuNet's candidates ((detection, from an enlarged pass), every pass), left to right:
-    those over their pass's score threshold, the best first, each unless a kept box covers it (IoU >
-    NMS_OVERLAP, as nms()); one scoring under SECOND_LOOK_SKIP that needs a second look (from an
-    enlarged pass: >= `enlarged_score`; every box with `check_score`: >= it) is kept only when `look(d)`
-    reaches that, and one that fails suppresses nothing. `look` is called only where needed (benchmarks
-    pass stored looks)."""
+    """The faces kept of YuNet's candidates ((detection, from an enlarged pass), every pass), left to
+    right: those over their pass's score threshold, the best first, each unless a kept box covers it
+    (IoU > NMS_OVERLAP: greedy non-maximum suppression); one scoring under SECOND_LOOK_SKIP that needs a
+    second look (from an enlarged pass: >= `enlarged_score`; every box with `check_score`: >= it) is kept
+    only when `look(d)` reaches that, and one that fails suppresses nothing. `look` is called only where
+    needed (benchmarks pass stored looks)."""
     kept: list[Detection] = []
     ranked = sorted(candidates, key=lambda c: -c[0].score)
     for d, enlarged in ranked:

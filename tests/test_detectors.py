@@ -3,6 +3,8 @@ and alignment with the committed landmark model."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -27,13 +29,13 @@ def test_registry_names_default_and_unknown():
         detectors.get("nope")
 
 
-def test_nms_keeps_the_best_of_overlapping_boxes():
+def test_choose_keeps_the_best_of_overlapping_boxes():
     found = [
         detectors.Detection(detect.Box(10, 10, 100, 100), 80.0),
         detectors.Detection(detect.Box(15, 12, 100, 100), 90.0, angle=25.0),
         detectors.Detection(detect.Box(300, 10, 50, 50), 75.0),
     ]
-    kept = detectors.nms(found)
+    kept = detectors.choose([(d, False) for d in found], lambda d: 0.0, min_score=0.0, min_score_turned=0.0)
     assert [(d.box.x, d.score) for d in kept] == [(15, 90.0), (300, 75.0)]
 
 
@@ -259,11 +261,8 @@ def test_video_frames_skip_the_enlarged_pass(monkeypatch, tmp_path):
 
     seen = []
     run = detectors.get("yunet").run
-    monkeypatch.setitem(
-        detectors._REGISTRY, "yunet",
-        detectors.Detector(**{**detectors.get("yunet").__dict__,
-                              "run": lambda gray, **o: seen.append(o) or run(gray, **o)}),
-    )
+    spy = dataclasses.replace(detectors.get("yunet"), run=lambda gray, **o: seen.append(o) or run(gray, **o))
+    monkeypatch.setitem(detectors._REGISTRY, "yunet", spy)
     faces = [f for f, _ in fer_faces(require_file(FER_ARCHIVE), "PrivateTest", n=2, seed=7)]
     clip = make_clip(tmp_path / "clip.mp4", faces, seconds=1.0)
     video.analyze_video(clip, inference.load_models(), fps=2, detector="yunet")

@@ -95,8 +95,8 @@ def test_usage_errors_exit_2(photos, tmp_path, capsys):
 
 
 def test_face_check_reaches_yunet_for_photos_and_video_frames(photos, tmp_path, monkeypatch, capsys):
-    """Off by default (no option reaches the detector); --face-check passes check=True to YuNet for each
-    photo and each sampled video frame; haar takes no option."""
+    """Off by default (no check option reaches the detector); --face-check passes check=True to YuNet for
+    each photo and each sampled video frame; haar takes no option."""
     import dataclasses
 
     from faceemo import detectors
@@ -116,11 +116,15 @@ def test_face_check_reaches_yunet_for_photos_and_video_frames(photos, tmp_path, 
                      seconds=0.4, fourcc="MJPG")
     inputs = [str(photos / "a" / "one.png"), str(clip), "--fps", "5"]
     assert main(["predict", *inputs, "--out", str(tmp_path / "plain.csv")]) == 0, capsys.readouterr().err
-    assert seen and all(options == {} for _, options in seen)
+    # Video frames also carry YuNet's video options (no enlarged pass); photos carry none.
+    video = yunet.video_options
+    expected = {(480, 640): {}, (240, 320): dict(video)}
+    assert seen and all(options == expected[shape] for shape, options in seen)
     plain_calls = len(seen)
     seen.clear()
     assert main(["predict", *inputs, "--face-check", "--out", str(tmp_path / "checked.csv")]) == 0
-    assert len(seen) == plain_calls and all(options == {"check": True} for _, options in seen)
+    assert len(seen) == plain_calls
+    assert all(options == {**expected[shape], "check": True} for shape, options in seen)
     assert {shape for shape, _ in seen} == {(480, 640), (240, 320)}  # the photo and the clip's frames
     seen.clear()
     haar = ["--detector", "haar", "--face-check", "--out", str(tmp_path / "haar.csv")]

@@ -70,11 +70,16 @@ def grid(photos) -> None:
     started = time.perf_counter()
     runs = []
     floor = min(min(p) for p in PASSES)
+    seconds = {False: 0.0, True: 0.0}  # YuNet's passes at the photo's size / enlarged, all photos
     for canvas, truths in photos:
+        tick = time.perf_counter()
         candidates = [(d, False) for d in detectors.yunet_candidates(canvas, floor)]
+        tock = time.perf_counter()
         candidates += [
             (d, True) for d in detectors.yunet_candidates(canvas, floor, enlarge=detectors.ENLARGED_PASS)
         ]
+        seconds[False] += tock - tick
+        seconds[True] += time.perf_counter() - tock
         looks = {id(d): detectors.second_look(canvas, d) for d, _ in candidates
                  if d.score < detectors.SECOND_LOOK_SKIP}
         runs.append((candidates, looks, truths))
@@ -121,6 +126,26 @@ def grid(photos) -> None:
         cells = [cell(up, turn, which, None, look or 0.0) for which, look in ENLARGED_LOOKS]
         cells.append(cell(up, turn, "all", detectors.SECOND_LOOK_SCORE, detectors.ENLARGED_LOOK_SCORE))
         print(f"| {up} / {turn} | " + " | ".join(cells) + " |", flush=True)
+    ms = {enlarged: 1000 * t / len(photos) for enlarged, t in seconds.items()}
+    print(f"\nwhen the enlarged pass runs (ENLARGED_SKIP; product thresholds): skipped when the passes at "
+          f"the photo's size found a face over this share of its shorter side; passes {ms[False]:.0f} ms, "
+          f"enlarged passes {ms[True]:.0f} ms a photo (yunet_candidates, this run)")
+    print("| skip when a face is over | found / false positives per 100 photos | photos enlarged | est. ms |")
+    print("|---|---|---|---|")
+    for skip in ENLARGED_SKIPS:
+        found = fp = enlarged_photos = 0
+        for (candidates, looks, truths), (canvas, _) in zip(runs, photos, strict=True):
+            kept = detectors.choose([c for c in candidates if not c[1]], lambda d: looks[id(d)])  # noqa: B023
+            if detectors.enlarged_needed(kept, canvas.shape, skip):
+                enlarged_photos += 1
+                kept = detectors.choose(candidates, lambda d: looks[id(d)])  # noqa: B023
+            hits, extra = _matched(kept, truths)
+            found += len(hits)
+            fp += extra
+        share = enlarged_photos / len(runs)
+        label = "always" if skip >= 1 else "any face found" if skip == 0 else f"{skip:.0%}"
+        print(f"| {label} | {found / n_faces:.1%} / {fp * per_100:.1f} | {share:.0%} | "
+              f"{ms[False] + share * ms[True]:.0f} |", flush=True)
     false_boxes = sorted(
         (round(d.score), round(looks.get(id(d), 100.0)), d.angle, enlarged, max(d.box.w, d.box.h))
         for candidates, looks, truths in runs
@@ -135,6 +160,8 @@ LOOKS = (None, 65, 70, 75, 80)  # second-look thresholds (None: none), for boxes
 ENLARGED_LOOKS = (  # (enlarged passes, second-look threshold for the boxes only they found)
     ("upright", None), ("upright", 60), ("upright", 70), ("all", None), ("all", 50), ("all", 60), ("all", 70),
 )
+
+ENLARGED_SKIPS = (1.0, 0.5, 0.4, 0.3, 0.25, 0.2, 0.0)  # enlarged_needed's skip: always ... only with no face
 
 
 def _photos(faces, n_single: int, n_multi: int, seed: int):

@@ -144,6 +144,47 @@ def test_the_enlarged_pass_finds_small_faces_and_its_second_look_keeps_clutter_o
         assert detectors.detect(clutter, "yunet") == []
 
 
+def test_enlarged_needed_unless_a_face_is_large():
+    """The rule alone: a face over ENLARGED_SKIP of the shorter side makes the enlarged pass needless."""
+    def face(side: int) -> detectors.Detection:
+        return detectors.Detection(detect.Box(10, 10, side, side), 90.0)
+
+    shape = (480, 640)  # shorter side 480: the line is at 0.4 * 480 = 192 px
+    assert detectors.ENLARGED_SKIP == 0.4
+    assert detectors.enlarged_needed([], shape)
+    assert detectors.enlarged_needed([face(60), face(190)], shape)
+    assert not detectors.enlarged_needed([face(60), face(200)], shape)
+    assert detectors.enlarged_needed([face(150)], shape, skip=1.0)  # always
+    assert not detectors.enlarged_needed([face(20)], shape, skip=0.0)  # only when none was found
+
+
+@needs_yunet
+def test_the_enlarged_pass_runs_only_without_a_large_face(faces, monkeypatch):
+    """A face crop (its face fills the photo) costs only the passes at its size; a photo whose only face
+    is small, and one with no face, run the enlarged pass too."""
+    import cv2
+
+    enlarged_runs: list[float] = []
+    real = detectors.yunet_candidates
+
+    def counting(gray, min_score, rotations=(0.0,), max_side=640, enlarge=1.0):
+        enlarged_runs.append(enlarge)
+        return real(gray, min_score, rotations, max_side, enlarge)
+
+    monkeypatch.setattr(detectors, "yunet_candidates", counting)
+    crop = cv2.resize(faces[1][0], (192, 192), interpolation=cv2.INTER_CUBIC)
+    assert len(detectors.detect(crop, "yunet")) == 1
+    assert enlarged_runs == [1.0]
+    enlarged_runs.clear()
+    canvas = background(np.random.default_rng(0))  # a 56 px face only the enlarged pass finds (above)
+    truth = paste(canvas, faces[0][0], 56, (320.0, 240.0), 0.0)
+    assert [truth.matches(d.box) for d in detectors.detect(canvas, "yunet")] == [True]
+    assert enlarged_runs == [1.0, detectors.ENLARGED_PASS]
+    enlarged_runs.clear()
+    assert detectors.detect(background(np.random.default_rng(17)), "yunet") == []
+    assert enlarged_runs == [1.0, detectors.ENLARGED_PASS]
+
+
 @needs_yunet
 def test_second_look_keeps_real_faces(faces):
     """Faces pasted upright or turned are still found with the check on, and their best box's second

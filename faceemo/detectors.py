@@ -70,7 +70,7 @@ ENLARGED_LOOK_SCORE = 60.0
 # photo framed around a large face rarely holds a small one. Chosen by detect_eval --grid on PublicTest
 # composites (seeds 1-2: 410 photos, 603 faces, faces 60-200 px at 640x480): always 94.7% found, 1.7 false
 # boxes per 100 photos; skip over 40% the same (91% of those photos still enlarged); over 30% 94.2% (65%);
-# whenever a face was found 92.2% (6%). Portraits and face crops then cost what they did before it.
+# whenever a face was found 92.2% (6%). Face crops and two thirds of portraits skip it (photo_eval).
 ENLARGED_SKIP = 0.4
 NMS_OVERLAP = 0.3  # IoU above which two boxes are the same face
 
@@ -271,6 +271,8 @@ def _yunet(
 def enlarged_needed(found: list[Detection], shape: tuple[int, ...], skip: float = ENLARGED_SKIP) -> bool:
     """Whether the enlarged pass runs, given the faces the passes at the photo's size `found`: unless one
     of them has a side over `skip` of the photo's shorter side (0: whenever one was found; >= 1: always)."""
+    if skip >= 1:
+        return True
     shorter = min(shape[:2])
     return not any(max(d.box.w, d.box.h) > skip * shorter for d in found)
 

@@ -135,10 +135,11 @@ def grid(photos) -> None:
     for skip in ENLARGED_SKIPS:
         found = fp = enlarged_photos = 0
         for (candidates, looks, truths), (canvas, _) in zip(runs, photos, strict=True):
-            kept = detectors.choose([c for c in candidates if not c[1]], lambda d: looks[id(d)])  # noqa: B023
-            if detectors.enlarged_needed(kept, canvas.shape, skip):
-                enlarged_photos += 1
-                kept = detectors.choose(candidates, lambda d: looks[id(d)])  # noqa: B023
+            kept, enlarged = detectors.choose_with_enlarged(
+                [d for d, e in candidates if not e], lambda: [d for d, e in candidates if e],  # noqa: B023
+                lambda d: looks[id(d)], canvas.shape, skip,  # noqa: B023
+            )
+            enlarged_photos += enlarged
             hits, extra = _matched(kept, truths)
             found += len(hits)
             fp += extra

@@ -259,13 +259,32 @@ def _yunet(
             looks[id(d)] = second_look(gray, d)
         return looks[id(d)]
 
-    candidates = [(d, False) for d in yunet_candidates(gray, floor, rotations, max_side)]
+    passes = yunet_candidates(gray, floor, rotations, max_side)
     rule = {"min_score": min_score, "min_score_turned": turned, "check_score": check_score if check else None}
-    found = choose(candidates, look, **rule)
-    if enlarge > 1 and enlarged_needed(found, gray.shape):
-        candidates += [(d, True) for d in yunet_candidates(gray, floor, rotations, max_side, enlarge)]
-        found = choose(candidates, look, **rule)
+    if enlarge <= 1:
+        return choose([(d, False) for d in passes], look, **rule)
+    found, _ = choose_with_enlarged(
+        passes, lambda: yunet_candidates(gray, floor, rotations, max_side, enlarge), look, gray.shape, **rule
+    )
     return found
+
+
+def choose_with_enlarged(
+    passes: list[Detection],
+    enlarged: Callable[[], list[Detection]],
+    look: Callable[[Detection], float],
+    shape: tuple[int, ...],
+    skip: float = ENLARGED_SKIP,
+    **rule: Any,
+) -> tuple[list[Detection], bool]:
+    """choose() over the candidates of the passes at the photo's size and, when enlarged_needed(), again
+    with those of the enlarged passes (`enlarged()`, called only then); and whether they were used. The
+    product calls YuNet in `enlarged`, benchmarks return stored candidates."""
+    candidates = [(d, False) for d in passes]
+    found = choose(candidates, look, **rule)
+    if not enlarged_needed(found, shape, skip):
+        return found, False
+    return choose(candidates + [(d, True) for d in enlarged()], look, **rule), True
 
 
 def enlarged_needed(found: list[Detection], shape: tuple[int, ...], skip: float = ENLARGED_SKIP) -> bool:

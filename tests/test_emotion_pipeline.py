@@ -291,3 +291,77 @@ def test_an_ensemble_is_one_model_averaging_its_members(db_path, models, capsys)
     assert "no emotion model 'nope'" in capsys.readouterr().err
     assert main(["ensemble-emotion", first, "emotion_other", "--name", first]) == 2
     assert "pick a new id" in capsys.readouterr().err
+
+
+def test_select_ranks_means_by_accuracy_then_fewer_members() -> None:
+    import numpy as np
+
+    from faceemo.emotion.ensemble import select
+    from faceemo.errors import ModelError
+
+    labels = np.array([0, 1, 2])
+    one_hot = np.eye(7, dtype=np.float32)
+
+    def probs(*classes):
+        return np.stack([one_hot[c] for c in classes])
+
+    # a and b each right on two faces; together they tie face 2 between classes 2 and 3 (argmax: 2)
+    candidates = {"a": probs(0, 1, 3), "b": probs(0, 5, 2), "c": probs(4, 4, 4)}
+    ranked = select(candidates, labels, max_members=3)
+    assert ranked[0] == (("a", "b"), 1.0)
+    assert [combo for combo, _ in ranked] == [("a", "b"), ("a", "b", "c"), ("a", "c"), ("b", "c")]
+    # on a tie the fewer members win, then the order given
+    tied = select({"x": probs(0, 1, 2), "y": probs(0, 1, 2), "z": probs(0, 1, 2)}, labels)
+    assert [combo for combo, _ in tied][:4] == [("x", "y"), ("x", "z"), ("y", "z"), ("x", "y", "z")]
+    assert len(select(candidates, labels, max_members=2)) == 3
+    with pytest.raises(ModelError, match="at least two"):
+        select(candidates, labels, max_members=1)
+
+
+def test_ensemble_select_keeps_the_best_publictest_mean(db_path, models, capsys) -> None:
+    import itertools
+
+    import keras
+    import numpy as np
+
+    from faceemo.emotion.data import from_warehouse
+    from faceemo.emotion.inference import predict_proba
+
+    first = make_models_warehouse(db_path, models)
+    info = model_store.resolve_model(first, "emotion")
+    # two more candidates: the first with its output layer changed
+    for k, change in enumerate((lambda w: w[::-1], lambda w: np.roll(w, 1, axis=-1)), start=1):
+        variant = keras.models.load_model(info.path, compile=False)
+        variant.layers[-1].set_weights([change(w) for w in variant.layers[-1].get_weights()])
+        variant.save(models / f"emotion_v{k}.keras")
+        (models / f"emotion_v{k}.json").write_text(json.dumps({**info.meta, "model_id": f"emotion_v{k}"}))
+    ids = [first, "emotion_v1", "emotion_v2"]
+
+    assert main(["ensemble-emotion", *ids, first, "--select", "--name", "emotion_best"]) == 0
+    # the members are the best plain PublicTest mean of two or three, computed here on its own
+    public = from_warehouse(db_path, ("PublicTest",))
+    probabilities = {
+        m: predict_proba(model_store.load_keras_model(model_store.resolve_model(m, "emotion")), public.pixels)
+        for m in ids
+    }
+    scored = [
+        (combo, np.mean(np.mean([probabilities[m] for m in combo], 0).argmax(1) == public.labels))
+        for size in (2, 3)
+        for combo in itertools.combinations(ids, size)
+    ]
+    best = max(accuracy for _, accuracy in scored)
+    expected = next(combo for combo, accuracy in scored if accuracy == best)
+    chosen = model_store.resolve_model("emotion_best", "emotion")
+    assert [m["model_id"] for m in chosen.meta["members"]] == list(expected)
+    assert chosen.meta["selection"]["ranking"][0] == {"members": list(expected), "public_accuracy": best}
+    assert chosen.meta["selection"]["combinations"] == 4
+    card = chosen.card_path.read_text()
+    assert "## Selection" in card and "4 combinations" in card
+    command = "ensemble-emotion emotion_tiny emotion_v1 emotion_v2 --name emotion_best --select --max-members"
+    assert f"{command} 3" in card
+    assert "best of 4 combinations" in capsys.readouterr().err
+    # at most two members: three pairs
+    assert main(["ensemble-emotion", *ids, "--select", "--max-members", "2", "--name", "emotion_pair2"]) == 0
+    assert len(model_store.resolve_model("emotion_pair2", "emotion").meta["members"]) == 2
+    assert main(["ensemble-emotion", *ids, "--select", "--max-members", "1", "--name", "x"]) == 2
+    assert "--max-members must be 2 or more" in capsys.readouterr().err

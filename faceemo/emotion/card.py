@@ -247,6 +247,31 @@ def model_card(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _selection_section(selection: dict[str, Any] | None) -> list[str]:
+    """How `ensemble-emotion --select` chose the members: each candidate and the best combinations."""
+    if not selection:
+        return []
+    lines = [
+        "## Selection",
+        "",
+        f"The mean of two to {selection['max_members']} of these candidates with the best plain PublicTest "
+        f"accuracy ({selection['combinations']:,} combinations; fewer members on a tie):",
+        "",
+        "| candidate | PublicTest |",
+        "|---|---|",
+        *(f"| `{c['model_id']}` | {_pct(c['public_accuracy'])} |" for c in selection["candidates"]),
+        "",
+        "| best combinations | PublicTest |",
+        "|---|---|",
+        *(
+            f"| {' + '.join(f'`{m}`' for m in r['members'])} | {_pct(r['public_accuracy'])} |"
+            for r in selection["ranking"]
+        ),
+        "",
+    ]
+    return lines
+
+
 def ensemble_card(meta: dict[str, Any]) -> str:
     """The markdown card of an ensemble (`python -m pipelines ensemble-emotion`)."""
     members = meta["members"]
@@ -268,6 +293,7 @@ def ensemble_card(meta: dict[str, Any]) -> str:
         "",
         *_accuracy_section(meta),
         "",
+        *_selection_section(meta.get("selection")),
         "## Members",
         "",
         "| model | epochs | PublicTest | PublicTest TTA | PrivateTest | PrivateTest TTA |",

@@ -6,7 +6,8 @@ it is saved, loaded, registered and evaluated like every other model (one file, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 
 import keras
 import numpy as np
@@ -56,3 +57,23 @@ def holds(model: keras.Model, parts: Sequence[keras.Model]) -> bool:
         if len(a) != len(b) or not all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)):
             return False
     return True
+
+
+def select(
+    probabilities: Mapping[str, np.ndarray], labels: np.ndarray, max_members: int = 3
+) -> list[tuple[tuple[str, ...], float]]:
+    """Every mean of two to `max_members` of the models (id -> their (N, 7) probabilities on the same
+    faces) with its accuracy on `labels`, the best first; on a tie the one with fewer members (less
+    inference), then the earlier in the order given. The first is the choice."""
+    ids = list(probabilities)
+    if len(ids) < 2:
+        raise ModelError("an ensemble needs at least two models")
+    if max_members < 2:
+        raise ModelError("an ensemble has at least two members: --max-members must be 2 or more")
+    ranked = []
+    for size in range(2, min(max_members, len(ids)) + 1):
+        for combo in itertools.combinations(ids, size):
+            mean = np.mean([probabilities[i] for i in combo], axis=0)
+            ranked.append((combo, float(np.mean(mean.argmax(1) == labels))))
+    order = {combo: n for n, (combo, _) in enumerate(ranked)}  # fewer members first, then given order
+    return sorted(ranked, key=lambda item: (-item[1], order[item[0]]))

@@ -16,8 +16,6 @@ import datetime as dt
 import shlex
 import sys
 
-import numpy as np
-
 from faceemo.errors import ModelError
 from pipelines.common import add_db_argument, print_model_result
 
@@ -168,7 +166,7 @@ SELECTION_SHOWN = 10  # best combinations printed and kept in the card
 def _select(infos: list, public, max_members: int) -> dict:
     """The members chosen by PublicTest accuracy (ensemble.select) and the best combinations."""
     from faceemo import model_store
-    from faceemo.emotion import ensemble
+    from faceemo.emotion import ensemble, metrics
     from faceemo.emotion.inference import predict_proba
 
     probabilities = {}
@@ -182,7 +180,7 @@ def _select(infos: list, public, max_members: int) -> dict:
     return {
         "max_members": max_members,
         "candidates": [
-            {"model_id": m, "public_accuracy": float(np.mean(p.argmax(1) == public.labels))}
+            {"model_id": m, "public_accuracy": metrics.summarize(public.labels, p.argmax(1))["accuracy"]}
             for m, p in probabilities.items()
         ],
         "combinations": len(ranked),

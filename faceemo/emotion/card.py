@@ -288,7 +288,9 @@ def ensemble_card(meta: dict[str, Any]) -> str:
         *_io_rows(meta),
         f"| data | {meta.get('trained_on')} |",
         f"| selected on | {meta.get('selected_on')} |",
-        f"| training wall time | {meta.get('train_seconds', 0) / 60:.1f} min, all members together |",
+        # each member's own run only, as its README row counts it; its earlier cycles are on its card
+        f"| training wall time | {meta.get('train_seconds', 0) / 60:.1f} min, the members' own runs together "
+        "(earlier cycles: their cards) |",
         f"| date | {meta.get('created_at')} UTC |",
         "",
         *_accuracy_section(meta),

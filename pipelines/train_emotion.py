@@ -104,6 +104,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "start from the weights of this trained model (an id in models/ or its .keras file; same "
         "architecture and width), with a fresh optimizer and schedule: a second training cycle",
     )
+    parser.add_argument(
+        "--teacher",
+        default=None,
+        help="distil: also learn this emotion model's probabilities (an id in models/ or a .keras "
+        "file, e.g. the production ensemble), scored once on the Training faces",
+    )
+    parser.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=0.5,
+        help="the teacher's share of each training target; the labels keep the rest (default 0.5)",
+    )
     parser.add_argument("--limit", type=int, default=0, help="train on at most N faces (tiny runs)")
     add_time_budget_argument(
         parser, None,
@@ -306,6 +318,8 @@ def _train_config(args: argparse.Namespace, name: str, start):
         checkpoint_dir=str(ckpt),
         resume=args.resume,
         init_from=str(start.path) if start else None,
+        teacher=args.teacher,
+        teacher_weight=args.teacher_weight,
         seed=args.seed,
         model_options=_model_options(args),
     ).resolved()

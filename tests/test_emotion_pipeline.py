@@ -365,3 +365,58 @@ def test_ensemble_select_keeps_the_best_publictest_mean(db_path, models, capsys)
     assert len(model_store.resolve_model("emotion_pair2", "emotion").meta["members"]) == 2
     assert main(["ensemble-emotion", *ids, "--select", "--max-members", "1", "--name", "x"]) == 2
     assert "--max-members must be 2 or more" in capsys.readouterr().err
+
+
+def test_distillation_mixes_the_teachers_probabilities_into_the_targets(
+    db_path, models, tmp_path, capsys
+) -> None:
+    """--teacher: the teacher is scored once on the Training faces (cached beside the checkpoints, reused
+    on a resume even in another order), and every training target is the labels/teacher mix."""
+    import numpy as np
+
+    from faceemo.emotion import data
+    from faceemo.emotion.batches import FaceBatches
+    from faceemo.emotion.distill import TEACHER_FILE, mixed_targets, teacher_probabilities
+    from faceemo.emotion.inference import predict_proba
+    from faceemo.errors import ModelError
+
+    teacher = make_models_warehouse(db_path, models)
+    ckpt = tmp_path / "ck"
+    run = [
+        "train-emotion", "--model-arch", "vgg_gap", "--width", "4", "--epochs", "1", "--batch-size", "8",
+        "--checkpoint-dir", str(ckpt), "--name", "student", "--teacher", teacher, "--teacher-weight", "0.3",
+    ]
+    assert main(run) == 0
+    assert f"distilling from {teacher} (weight 0.3" in capsys.readouterr().err
+    faces = data.training_filter(data.from_warehouse(db_path).of_usage("Training"))
+    teacher_model = model_store.load_keras_model(model_store.resolve_model(teacher, "emotion"))
+    expected = predict_proba(teacher_model, faces.pixels)
+    with np.load(ckpt / TEACHER_FILE) as cache:
+        np.testing.assert_allclose(cache["probs"], expected, atol=1e-3)  # stored as float16
+        assert str(cache["teacher"]) == teacher
+    card = model_store.resolve_model("student", "emotion")
+    assert card.meta["config"]["teacher"] == teacher
+    assert f"0.7 x the label + 0.3 x the probabilities of `{teacher}`" in card.card_path.read_text()
+
+    # the cache serves the same faces in another order without the teacher (the GPU box has none) ...
+    reordered = faces.subset(np.arange(len(faces))[::-1])
+    (models / f"{teacher}.json").rename(tmp_path / "hidden.json")
+    np.testing.assert_allclose(teacher_probabilities(teacher, reordered, ckpt), expected[::-1], atol=1e-3)
+    # ... but not other faces, nor another teacher's name: those need the teacher itself
+    with pytest.raises(ModelError, match="no emotion model"):
+        teacher_probabilities(teacher, faces.subset(np.arange(len(faces) - 1)), ckpt)
+    with pytest.raises(ModelError, match="no emotion model 'other'"):
+        teacher_probabilities("other", faces, ckpt)
+
+    # the batches carry the mixed targets, the class weights still follow the labels
+    targets = mixed_targets(faces.labels, expected, 0.3)
+    np.testing.assert_allclose(targets.sum(1), 1.0, atol=1e-5)
+    weights = np.linspace(0.5, 2.0, 7).astype(np.float32)
+    batches = FaceBatches(faces.pixels, faces.labels, 4, targets=targets, sample_weights=weights)
+    _, y, w = batches[0]
+    np.testing.assert_allclose(y, 0.7 * np.eye(7)[faces.labels[:4]] + 0.3 * expected[:4], atol=1e-6)
+    np.testing.assert_array_equal(w, weights[faces.labels[:4]])
+    assert not np.allclose(y, np.eye(7)[faces.labels[:4]])
+
+    assert main([*run[:-2], "--teacher-weight", "0"]) == 2
+    assert "teacher weight must be in (0, 1]" in capsys.readouterr().err

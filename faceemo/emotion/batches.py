@@ -13,7 +13,8 @@ from faceemo.labels import NUM_CLASSES
 
 class FaceBatches(keras.utils.PyDataset):
     """Batches of (float32 (B, 48, 48, 1) in 0..255, one-hot labels[, sample weights]), augmented
-    when `augmentation` is given.
+    when `augmentation` is given; with `targets` ((N, 7), e.g. labels mixed with a teacher's
+    probabilities) those rows replace the one-hot labels (sample weights still follow the labels).
 
     Training batches are reshuffled every epoch and only full batches are served (so a data-parallel
     batch always splits evenly over the devices); evaluation batches keep every face in order, and with
@@ -32,12 +33,15 @@ class FaceBatches(keras.utils.PyDataset):
         multiple_of: int = 1,
         augmentation: Augmentation | None = None,
         first_epoch: int = 0,
+        targets: np.ndarray | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         if len(pixels) == 0:
             raise ValueError("no faces to batch")
-        self.pixels, self.labels = pixels, labels
+        if targets is not None and targets.shape != (len(labels), NUM_CLASSES):
+            raise ValueError(f"targets of shape {targets.shape} for {len(labels)} faces")
+        self.pixels, self.labels, self.targets = pixels, labels, targets
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.sample_weights = sample_weights
@@ -62,7 +66,10 @@ class FaceBatches(keras.utils.PyDataset):
                 faces, np.random.default_rng([self.seed, self._epoch, index]), self.augmentation
             )
         x = faces.astype(np.float32)[..., None]
-        y = np.eye(NUM_CLASSES, dtype=np.float32)[self.labels[idx]]
+        if self.targets is not None:
+            y = self.targets[idx].astype(np.float32)
+        else:
+            y = np.eye(NUM_CLASSES, dtype=np.float32)[self.labels[idx]]
         weights = None if self.sample_weights is None else self.sample_weights[self.labels[idx]]
         pad = -len(idx) % self.multiple_of
         if pad:

@@ -89,6 +89,13 @@ def _recipe(config: dict[str, Any]) -> str:
         f"{config.get('xla', 'no')}, mixed precision {config.get('mixed_precision')}, distribute "
         f"{config.get('distribute')}\n"
         f"- {_augmentation(float(config.get('augment') or 0))}"
+        + (
+            f"\n- distilled: each target is {1 - config.get('teacher_weight', 0.5):g} x the label + "
+            f"{config.get('teacher_weight', 0.5):g} x the probabilities of `{config['teacher']}` on that "
+            "Training face"
+            if config.get("teacher")
+            else ""
+        )
     )
 
 

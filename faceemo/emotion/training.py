@@ -22,6 +22,7 @@ from faceemo.emotion import distribute
 from faceemo.emotion.augment import Augmentation
 from faceemo.emotion.batches import FaceBatches
 from faceemo.emotion.data import Faces, class_weights
+from faceemo.emotion.distill import mixed_targets, teacher_probabilities
 from faceemo.emotion.models import spec_of
 from faceemo.errors import ModelError
 from faceemo.files import atomic_write_json
@@ -58,6 +59,8 @@ class TrainConfig:
     checkpoint_dir: str | None = None
     resume: bool = False
     init_from: str | None = None  # warm start: weights of a saved model of the same architecture
+    teacher: str | None = None  # distil: mix this emotion model's probabilities into the targets
+    teacher_weight: float = 0.5  # the teacher's share of each target (the labels keep the rest)
     seed: int = 0
     model_options: dict[str, Any] = field(default_factory=dict)
     verbose: int | None = None  # None: a progress bar on a terminal, one line per epoch otherwise
@@ -79,6 +82,8 @@ class TrainConfig:
         lr = self.learning_rate if self.learning_rate is not None else spec.learning_rate
         if lr <= 0:
             raise ModelError(f"learning rate must be positive, got {lr}")
+        if self.teacher and not 0 < self.teacher_weight <= 1:
+            raise ModelError(f"teacher weight must be in (0, 1], got {self.teacher_weight}")
         decay = self.weight_decay if self.weight_decay is not None else DEFAULT_WEIGHT_DECAY[optimizer]
         if decay < 0:
             raise ModelError(f"weight decay must be at least 0, got {decay}")
@@ -269,6 +274,16 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
 
     weights = class_weights(train_faces.labels) if config.class_weights else None
+    targets = None
+    if config.teacher:
+        teacher = teacher_probabilities(config.teacher, train_faces, ckpt)
+        targets = mixed_targets(train_faces.labels, teacher, config.teacher_weight)
+        agree = float(np.mean(teacher.argmax(1) == train_faces.labels))
+        print(
+            f"distilling from {config.teacher} (weight {config.teacher_weight:g}; it agrees with "
+            f"{100 * agree:.1f}% of the Training labels)",
+            file=sys.stderr,
+        )
     try:
         with distribute.scope(config.distribute) as replicas:
             if config.batch_size % replicas:
@@ -298,6 +313,7 @@ def train(config: TrainConfig, train_faces: Faces, val_faces: Faces | None) -> T
                 first_epoch=state["epochs_done"],
                 sample_weights=weights,
                 augmentation=Augmentation().scaled(config.augment) if config.augment > 0 else None,
+                targets=targets,
             )
             val_data = None
             if val_faces is not None and len(val_faces):

@@ -60,6 +60,36 @@ def model_sha256s(con: Connection) -> dict[str, str]:
     return dict(con.execute("SELECT model_id, sha256 FROM models").fetchall())
 
 
+def models_without_file(con: Connection, task: str, root: Path) -> dict[str, str]:
+    """{model_id: file} of the registered `task` models whose weights file (relative to `root` unless
+    absolute) no longer exists: models that left models/."""
+    if not warehouse.has_table(con, "models"):
+        return {}
+    rows = con.execute("SELECT model_id, file FROM models WHERE task = ?", [task]).fetchall()
+    return {m: f for m, f in rows if not (Path(f) if Path(f).is_absolute() else root / f).exists()}
+
+
+def drop_model(con: Connection, model_id: str) -> dict[str, int]:
+    """Delete every row of `model_id` (its runs' history too); {table: rows deleted} where any."""
+    dropped = {}
+    if warehouse.has_table(con, "history") and warehouse.has_table(con, "runs"):
+        n = con.execute(
+            "DELETE FROM history WHERE run_id IN (SELECT run_id FROM runs WHERE model_id = ?)", [model_id]
+        ).fetchone()[0]
+        if n:
+            dropped["history"] = int(n)
+    tables = [row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'model_id' "
+        "AND table_schema = 'main' AND table_name IN "
+        "(SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')"
+    ).fetchall()]
+    for table in sorted(tables, key=lambda t: t == "models"):  # the model row last
+        n = con.execute(f'DELETE FROM "{table}" WHERE model_id = ?', [model_id]).fetchone()[0]
+        if n:
+            dropped[table] = int(n)
+    return dropped
+
+
 # --- training runs ----------------------------------------------------------------------------------
 
 

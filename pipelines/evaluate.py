@@ -56,8 +56,9 @@ def _pending(args: argparse.Namespace, models: list, con) -> list[tuple[object, 
 
 
 def run(args: argparse.Namespace) -> int:
-    from faceemo import model_store, warehouse
+    from faceemo import model_store, store, warehouse
     from faceemo.errors import ModelError
+    from faceemo.paths import REPO_ROOT
 
     if args.batch_size < 1:
         raise ModelError("--batch-size must be at least 1")
@@ -77,14 +78,31 @@ def run(args: argparse.Namespace) -> int:
                 f"`{warehouse.FILL_COMMAND}`"
             )
         pending = _pending(args, models, con)
+        gone = store.models_without_file(con, "emotion", REPO_ROOT)
     finally:
         con.close()
+    if gone:
+        _drop_gone(args, gone)
     if not pending:
         print(
             f"up to date: {len(models)} emotion model(s) already evaluated (--force to redo)", file=sys.stderr
         )
         return 0
     return _evaluate(args, pending)
+
+
+def _drop_gone(args: argparse.Namespace, gone: dict[str, str]) -> None:
+    """Models whose weights file is gone (retired from models/, or deleted) leave the warehouse too, so the
+    Models page lists only models the product can load; their cards stay in git history."""
+    from faceemo import store, warehouse
+
+    with warehouse.writing(args.db) as con:
+        for model_id, file in sorted(gone.items()):
+            rows = sum(store.drop_model(con, model_id).values())
+            print(
+                f"{model_id}: its file {file} is gone; its {rows:,} warehouse rows are removed",
+                file=sys.stderr,
+            )
 
 
 def _evaluate(args: argparse.Namespace, pending: list) -> int:

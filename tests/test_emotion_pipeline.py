@@ -420,3 +420,33 @@ def test_distillation_mixes_the_teachers_probabilities_into_the_targets(
 
     assert main([*run[:-2], "--teacher-weight", "0"]) == 2
     assert "teacher weight must be in (0, 1]" in capsys.readouterr().err
+
+
+def test_evaluate_removes_models_whose_file_is_gone(db_path, models, capsys) -> None:
+    """A model retired from models/ leaves the warehouse at the next evaluate (which the dashboard script
+    runs), so the Models page lists only loadable models; the others keep every row."""
+    import shutil
+
+    kept = make_models_warehouse(db_path, models)
+    for suffix in (".keras", ".md"):
+        shutil.copy2(models / f"{kept}{suffix}", models / f"emotion_gone{suffix}")
+    meta = json.loads((models / f"{kept}.json").read_text())
+    gone_meta = {**meta, "model_id": "emotion_gone", "run_id": None}
+    (models / "emotion_gone.json").write_text(json.dumps(gone_meta))
+    assert main(["evaluate"]) == 0
+    count = "SELECT count(*) FROM {} WHERE model_id = '{}'"
+    tables = ("models", "predictions", "metrics", "evaluations")
+    before = {t: _rows(db_path, count.format(t, kept))[0][0] for t in tables}
+    assert all(before.values()) and _rows(db_path, count.format("predictions", "emotion_gone"))[0][0] > 0
+    capsys.readouterr()
+
+    for suffix in (".keras", ".json", ".md"):
+        (models / f"emotion_gone{suffix}").unlink()
+    assert main(["evaluate"]) == 0
+    err = capsys.readouterr().err
+    assert "emotion_gone: its file" in err and "is gone" in err and "up to date" in err
+    for table in tables:
+        assert _rows(db_path, count.format(table, "emotion_gone"))[0][0] == 0, table
+    assert {t: _rows(db_path, count.format(t, kept))[0][0] for t in tables} == before
+    assert _rows(db_path, "SELECT count(*) FROM history")[0][0] > 0  # the kept model's training curve
+    assert main(["evaluate"]) == 0 and "is gone" not in capsys.readouterr().err  # nothing left to remove

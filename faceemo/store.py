@@ -60,6 +60,16 @@ def model_sha256s(con: Connection) -> dict[str, str]:
     return dict(con.execute("SELECT model_id, sha256 FROM models").fetchall())
 
 
+def _tables_with_column(con: Connection, column: str) -> list[str]:
+    """The warehouse's base tables (not views) that have `column`."""
+    return [row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = ? AND table_schema = 'main' "
+        "AND table_name IN "
+        "(SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')",
+        [column],
+    ).fetchall()]
+
+
 def models_without_file(con: Connection, task: str, root: Path) -> dict[str, str]:
     """{model_id: file} of the registered `task` models whose weights file (relative to `root` unless
     absolute) no longer exists: models that left models/."""
@@ -78,12 +88,7 @@ def drop_model(con: Connection, model_id: str) -> dict[str, int]:
         ).fetchone()[0]
         if n:
             dropped["history"] = int(n)
-    tables = [row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.columns WHERE column_name = 'model_id' "
-        "AND table_schema = 'main' AND table_name IN "
-        "(SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')"
-    ).fetchall()]
-    for table in sorted(tables, key=lambda t: t == "models"):  # the model row last
+    for table in sorted(_tables_with_column(con, "model_id"), key=lambda t: t == "models"):  # model row last
         n = con.execute(f'DELETE FROM "{table}" WHERE model_id = ?', [model_id]).fetchone()[0]
         if n:
             dropped[table] = int(n)
@@ -170,13 +175,8 @@ def append_images(con: Connection, table: pa.Table) -> None:
 
 def drop_dangling(con: Connection) -> dict[str, int]:
     """Delete rows of other tables whose image_id no longer exists; {table: rows deleted} where any."""
-    tables = [row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.columns "
-        "WHERE column_name = 'image_id' AND table_name <> 'images' AND table_schema = 'main' "
-        "AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')"
-    ).fetchall()]
     dropped = {}
-    for table in tables:
+    for table in [t for t in _tables_with_column(con, "image_id") if t != "images"]:
         n = con.execute(
             f'DELETE FROM "{table}" WHERE image_id NOT IN (SELECT image_id FROM images)'
         ).fetchone()[0]

@@ -16,15 +16,14 @@ import numpy as np
 from faceemo.emotion.data import Faces
 from faceemo.errors import ModelError
 from faceemo.files import atomic_save
+from faceemo.labels import NUM_CLASSES
 
 TEACHER_FILE = "teacher.npz"
 
 
-def mixed_targets(labels: np.ndarray, teacher: np.ndarray | None, weight: float) -> np.ndarray:
+def mixed_targets(labels: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:
     """(N, 7) float32 targets: (1 - weight) x one-hot + weight x the teacher's probabilities."""
-    onehot = np.eye(7, dtype=np.float32)[labels]
-    if teacher is None or weight == 0:
-        return onehot
+    onehot = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
     return (1.0 - weight) * onehot + weight * teacher.astype(np.float32)
 
 
@@ -57,7 +56,7 @@ def teacher_probabilities(teacher: str, faces: Faces, cache_dir: Path | None = N
 
     info = model_store.resolve_model(teacher, "emotion")
     model = model_store.load_keras_model(info)
-    if model.output_shape[-1] != 7:
+    if model.output_shape[-1] != NUM_CLASSES:
         raise ModelError(f"--teacher {teacher}: not a 7-emotion model")
     # float16, as cached: a resumed run then learns exactly the targets the first epochs learnt
     probs = predict_proba(model, faces.pixels).astype(np.float16)

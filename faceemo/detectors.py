@@ -198,7 +198,9 @@ _PASS_WORKERS = max(2, min(4, os.cpu_count() or 2))
 
 
 @functools.cache
-def _pass_pool():
+def _pass_pool(pid: int):
+    """The pool of this process (`pid`): a forked child inherits the parent's pool without its threads,
+    so it gets its own."""
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(max_workers=_PASS_WORKERS, thread_name_prefix="yunet")
@@ -267,7 +269,7 @@ def _yunet_passes(images: list[np.ndarray], min_score: float) -> list[list[Yunet
     """_yunet_pass over several images, side by side on the pass pool (see _FIRST_CALL)."""
     if len(images) <= 1 or not _first_call_done:
         return [_yunet_pass(image, min_score) for image in images]
-    return list(_pass_pool().map(lambda image: _yunet_pass(image, min_score), images))
+    return list(_pass_pool(os.getpid()).map(lambda image: _yunet_pass(image, min_score), images))
 
 
 def _yunet(

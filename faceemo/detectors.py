@@ -333,8 +333,7 @@ def closer_candidates(
     window around it (CLOSER_CONTEXT of its side, at least CLOSER_MIN_SIDE px of the passes' photo, which is
     the photo shrunk to `max_side`) enlarged `enlarge` times (at most `max_side` px a side), turned by the
     seed's angle plus each of CLOSER_TURNS; boxes (their angle: the window's) in the photo's pixels."""
-    height, width = gray.shape[:2]
-    shrink = min(1.0, max_side / max(height, width))  # the passes' photo, in photo pixels per pixel
+    shrink = min(1.0, max_side / max(gray.shape[:2]))  # the passes' photo, in photo pixels per pixel
     windows = []
     for seed in seeds:
         span = max(CLOSER_CONTEXT * max(seed.box.w, seed.box.h), CLOSER_MIN_SIDE / shrink)
@@ -345,31 +344,35 @@ def closer_candidates(
             if window is not None:
                 windows.append((window, seed.angle + turn))
     found = _yunet_passes([square for (square, _), _ in windows], min_score)
-    detections = []
-    for ((_, back), angle), faces in zip(windows, found, strict=True):
-        for x, y, w, h, score, points in faces:
-            scale = np.hypot(*back[:, 0])  # photo pixels per window pixel
-            detections.append(_detection(back, (x, y, w, h), scale, score, points, angle, width, height))
-    return [d for d in detections if d.box.w > 0 and d.box.h > 0]
+    return [
+        d
+        for ((_, back), angle), faces in zip(windows, found, strict=True)
+        for d in _detections(faces, back, angle, gray.shape)
+    ]
 
 
-def _detection(
-    back: np.ndarray, xywh: tuple[float, float, float, float], scale: float, score: float,
-    points: np.ndarray | None, angle: float, width: int, height: int,
-) -> Detection:
-    """A YuNet face found on a turned and scaled copy of the photo, in the photo's pixels: `back` takes the
-    copy's pixels to the photo's, `scale` photo pixels per copy pixel; the box keeps its (upright) shape
-    around the mapped centre."""
-    x, y, w, h = xywh
-    cx, cy = back @ np.array([x + w / 2, y + h / 2, 1.0])
-    bw, bh = w * scale, h * scale
-    box = Box(round(cx - bw / 2), round(cy - bh / 2), round(bw), round(bh))
-    eyes = None
-    if points is not None:
-        # the subject's right eye comes first: the image-left one
-        right_eye, left_eye = points[:2] @ back[:, :2].T + back[:, 2]
-        eyes = ((float(right_eye[0]), float(right_eye[1])), (float(left_eye[0]), float(left_eye[1])))
-    return Detection(_clip(box, width, height), score, eyes, float(angle))
+def _detections(
+    faces: list[YunetFace], back: np.ndarray, angle: float, shape: tuple[int, ...]
+) -> list[Detection]:
+    """YuNet's faces on a turned and scaled copy of the photo as Detections in the photo's pixels (clipped
+    to it; boxes left empty dropped): `back` takes the copy's pixels to the photo's; a box keeps its
+    (upright) shape around its mapped centre; `angle` is the copy's."""
+    height, width = shape[:2]
+    scale = float(np.hypot(*back[:, 0]))  # photo pixels per copy pixel
+    found = []
+    for x, y, w, h, score, points in faces:
+        cx, cy = back @ np.array([x + w / 2, y + h / 2, 1.0])
+        bw, bh = w * scale, h * scale
+        box = _clip(Box(round(cx - bw / 2), round(cy - bh / 2), round(bw), round(bh)), width, height)
+        if box.w <= 0 or box.h <= 0:
+            continue
+        eyes = None
+        if points is not None:
+            # the subject's right eye comes first: the image-left one
+            right_eye, left_eye = points[:2] @ back[:, :2].T + back[:, 2]
+            eyes = ((float(right_eye[0]), float(right_eye[1])), (float(left_eye[0]), float(left_eye[1])))
+        found.append(Detection(box, score, eyes, float(angle)))
+    return found
 
 
 def choose(
@@ -439,18 +442,16 @@ def yunet_candidates(
     min_score: float,
     rotations: tuple[float, ...] = (0.0, -ROTATED_PASS, ROTATED_PASS),
     max_side: int = YUNET_MAX_SIDE,
-    enlarge: float = 1.0,
 ) -> list[Detection]:
     """Every box of every YuNet pass scoring >= `min_score`, before NMS (benchmarks choose rules on it):
-    the photo shrunk to `max_side` (never enlarged) and then scaled by `enlarge`, upright and turned by
-    each of `rotations`; boxes in the photo's pixels."""
+    the photo shrunk to `max_side` (never enlarged), upright and turned by each of `rotations`; boxes in
+    the photo's pixels."""
     import cv2
 
     height, width = gray.shape[:2]
-    shrink = min(1.0, max_side / max(height, width)) * enlarge
+    shrink = min(1.0, max_side / max(height, width))
     small = gray if shrink == 1.0 else cv2.resize(
-        gray, (round(width * shrink), round(height * shrink)),
-        interpolation=cv2.INTER_AREA if shrink < 1 else cv2.INTER_CUBIC,
+        gray, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA
     )
     sh, sw = small.shape
     images, backs = [], []
@@ -469,11 +470,11 @@ def yunet_candidates(
             images.append(small)
             back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         backs.append(back / shrink)  # the copy's pixels -> the photo's
-    found: list[Detection] = []
-    for angle, back, faces in zip(rotations, backs, _yunet_passes(images, min_score), strict=True):
-        for x, y, w, h, score, points in faces:
-            found.append(_detection(back, (x, y, w, h), 1 / shrink, score, points, angle, width, height))
-    return [d for d in found if d.box.w > 0 and d.box.h > 0]
+    return [
+        d
+        for angle, back, faces in zip(rotations, backs, _yunet_passes(images, min_score), strict=True)
+        for d in _detections(faces, back, angle, gray.shape)
+    ]
 
 
 def _window(

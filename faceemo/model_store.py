@@ -184,6 +184,13 @@ def write_model_files(
     return keras_path
 
 
+def registered_path(file: str) -> Path:
+    """The weights file a `models` row names: register_model stores it relative to the repository when
+    it lies inside it, else as given."""
+    path = Path(file)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def register_model(con: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
     """Insert or refresh the `models` row of a committed model."""
     from faceemo import store  # DuckDB only where a warehouse is written

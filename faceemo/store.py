@@ -70,13 +70,12 @@ def _tables_with_column(con: Connection, column: str) -> list[str]:
     ).fetchall()]
 
 
-def models_without_file(con: Connection, task: str, root: Path) -> dict[str, str]:
-    """{model_id: file} of the registered `task` models whose weights file (relative to `root` unless
-    absolute) no longer exists: models that left models/."""
+def model_files(con: Connection, task: str) -> dict[str, str]:
+    """{model_id: file} of the registered `task` models, the file as registered
+    (model_store.registered_path reads it)."""
     if not warehouse.has_table(con, "models"):
         return {}
-    rows = con.execute("SELECT model_id, file FROM models WHERE task = ?", [task]).fetchall()
-    return {m: f for m, f in rows if not (Path(f) if Path(f).is_absolute() else root / f).exists()}
+    return dict(con.execute("SELECT model_id, file FROM models WHERE task = ?", [task]).fetchall())
 
 
 def drop_model(con: Connection, model_id: str) -> dict[str, int]:

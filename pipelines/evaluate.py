@@ -58,7 +58,6 @@ def _pending(args: argparse.Namespace, models: list, con) -> list[tuple[object, 
 def run(args: argparse.Namespace) -> int:
     from faceemo import model_store, store, warehouse
     from faceemo.errors import ModelError
-    from faceemo.paths import REPO_ROOT
 
     if args.batch_size < 1:
         raise ModelError("--batch-size must be at least 1")
@@ -78,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
                 f"`{warehouse.FILL_COMMAND}`"
             )
         pending = _pending(args, models, con)
-        gone = store.models_without_file(con, "emotion", REPO_ROOT)
+        gone = {
+            model_id: file for model_id, file in store.model_files(con, "emotion").items()
+            if not model_store.registered_path(file).exists()
+        }
     finally:
         con.close()
     if gone:

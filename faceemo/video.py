@@ -243,7 +243,7 @@ def analyze_video(
 
     `progress(done, total)` is called after each batch (total: the sampled frames expected);
     `on_frame(frame, time_s, results)` sees each sampled frame's faces (e.g. for saliency maps).
-    `detect_options` go to the detector (e.g. {"check": True} for yunet's second look).
+    `detect_options` go to the detector, over its video options (e.g. {"check": True}: yunet's face check).
     """
     started = time.perf_counter()
     name = name or Path(path).name

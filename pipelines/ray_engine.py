@@ -110,8 +110,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
     if args.saliency:
         raise DataError("--saliency runs with the local engine only")
-    if args.face_check:
-        raise DataError("--face-check runs with the local engine only")
+    if not args.face_check:
+        raise DataError("--no-face-check runs with the local engine only")
     detector = None if args.whole_image else detectors.get(args.detector).name  # DataError when unknown
     options = _options(args, args.out, args.whole_image, args.whole_image_fallback, detector, args.align)
     load_ray()  # before anything slow: a clear message when Ray is not installed

@@ -47,7 +47,7 @@ def test_yunet_finds_turned_faces_one_and_several_per_photo(faces):
     found = total = false_positives = 0
     for canvas, truths in photos:
         boxes = detectors.detect(canvas, "yunet")
-        assert all(isinstance(d.score, float) and d.score >= detectors.YUNET_MIN_SCORE for d in boxes)
+        assert all(isinstance(d.score, float) and d.score >= detectors.CHECKED_MIN_SCORE for d in boxes)
         matched = {i for d in boxes for i, t in enumerate(truths) if t.matches(d.box)}
         found += len(matched)
         total += len(truths)
@@ -104,26 +104,36 @@ def test_yunet_frees_every_image_it_is_given():
 
 
 @needs_yunet
-def test_default_is_the_old_rule_without_a_second_look():
-    """The default is 76 upright / 78 turned with no second look on their boxes: clutter boxes scoring
-    60-72 stay out (60/60 would keep them), and tight face crops whose turned-pass box fails its second
-    look keep their face (the check loses it: why it is opt-in)."""
+def test_the_default_checks_doubtful_boxes_with_a_second_model():
+    """The default keeps YuNet's boxes from 70 upright / 72 turned, each under SECOND_LOOK_SKIP only when
+    dlib's MMOD finds a face there too (the face check); without the check, 76 / 78. Clutter boxes
+    scoring 60-72 stay out either way (60/60 without the check keeps them, with it not). A tight crop of a
+    face loses a second, false box in it to the check; a screaming profile face, which MMOD (a frontal
+    detector) does not see, is lost to it (why it can be turned off)."""
     import cv2
 
+    assert (detectors.CHECKED_MIN_SCORE, detectors.CHECKED_MIN_SCORE_TURNED) == (70.0, 72.0)
     assert (detectors.YUNET_MIN_SCORE, detectors.YUNET_MIN_SCORE_TURNED) == (76.0, 78.0)
+    low = {"min_score": 60.0, "min_score_turned": 60.0}
     for seed in (17, 19, 28):
         clutter = background(np.random.default_rng(seed))
         assert detectors.detect(clutter, "yunet") == []
-        assert len(detectors.detect(clutter, "yunet", min_score=60.0, min_score_turned=60.0)) == 1
+        assert detectors.detect(clutter, "yunet", check=False) == []
+        (box,) = detectors.detect(clutter, "yunet", check=False, **low)
+        assert box.score < detectors.SECOND_LOOK_SKIP and not detectors.dlib_check(clutter, box)
+        assert detectors.detect(clutter, "yunet", **low) == []
     tight_faces = fer_faces(require_file(FER_ARCHIVE), "PrivateTest", n=80, seed=7)
-    for index in (9, 42):  # turned-pass boxes scoring 79 and 82, second looks 71 and 48
-        tight = cv2.resize(tight_faces[index][0], (192, 192), interpolation=cv2.INTER_CUBIC)
-        (face,) = detectors.detect(tight, "yunet")
-        assert face.angle and face.score < detectors.SECOND_LOOK_SKIP
-        assert max(abs(face.box.x + face.box.w / 2 - 96), abs(face.box.y + face.box.h / 2 - 96)) < 48
-        # the check alone loses the face (the closer look finds face 42 again, with a look that passes)
-        assert detectors.detect(tight, "yunet", check=True, enlarge=1.0) == []
-        assert len(inference.prepare(tight, "tight", detector="yunet").faces) == 1
+    tight = {i: cv2.resize(tight_faces[i][0], (192, 192), interpolation=cv2.INTER_CUBIC) for i in (9, 31, 42)}
+    # 31: a frontal face (82) and a false turned box beside it (79)
+    assert len(detectors.detect(tight[31], "yunet", check=False)) == 2
+    (face,) = detectors.detect(tight[31], "yunet")
+    centre = (face.box.x + face.box.w / 2, face.box.y + face.box.h / 2)
+    assert not face.angle and max(abs(centre[0] - 96), abs(centre[1] - 96)) < 48
+    # 42: turned box 82 that MMOD confirms; 9: the profile face (turned box 79) it does not
+    (face,) = detectors.detect(tight[42], "yunet")
+    assert face.angle and face.score < detectors.SECOND_LOOK_SKIP and detectors.dlib_check(tight[42], face)
+    assert len(detectors.detect(tight[9], "yunet", check=False)) == 1
+    assert detectors.detect(tight[9], "yunet") == []
 
 
 @needs_yunet
@@ -184,7 +194,7 @@ def test_the_closer_look_runs_only_at_doubtful_boxes(faces, monkeypatch):
     truth = paste(canvas, faces[9][0], 56, (320.0, 240.0), 0.0)
     assert [truth.matches(d.box) for d in detectors.detect(canvas, "yunet")] == [True]
     assert len(looked) == 1 and any(truth.matches(d.box) for d in looked[0])
-    assert all(detectors.CLOSER_FLOOR <= d.score < detectors.YUNET_MIN_SCORE_TURNED for d in looked[0])
+    assert all(detectors.CLOSER_FLOOR <= d.score < detectors.CHECKED_MIN_SCORE_TURNED for d in looked[0])
 
 
 def test_passes_run_side_by_side_with_the_same_boxes(faces):
@@ -202,57 +212,46 @@ def test_passes_run_side_by_side_with_the_same_boxes(faces):
 
 
 @needs_yunet
-def test_second_look_keeps_real_faces(faces):
-    """Faces pasted upright or turned are still found with the check on, and their best box's second
-    look clears the threshold: all five at 60/60, four at the default 72/78 (the second face's turned
-    box, 82, fails its look, and its upright box, 67, which passes it, is under 72). The passes at the
-    photo's size only: a closer look's box scoring 85+ skips the look."""
+def test_the_face_check_keeps_real_faces(faces):
+    """Faces pasted upright or turned, at 80-190 px, are found with the face check, and MMOD confirms
+    their best box; without the check, found as well."""
     rng = np.random.default_rng(21)
-    lost = []
-    for index, face in enumerate(faces[:5]):
+    for face in faces[:5]:
         canvas, (truth,) = composite(rng, [face], sides=(80, 190))
-        for low in (True, False):
-            thresholds = {"min_score": 60.0, "min_score_turned": 60.0} if low else {}
-            found = detectors.detect(canvas, "yunet", check=True, enlarge=1.0, **thresholds)
-            kept = [d for d in found if truth.matches(d.box)]
-            if not kept:
-                lost.append((index, low))
-                continue
-            assert max(detectors.second_look(canvas, d) for d in kept) >= detectors.SECOND_LOOK_SCORE
-    assert lost == [(1, False)]
+        kept = [d for d in detectors.detect(canvas, "yunet") if truth.matches(d.box)]
+        assert kept and any(detectors.dlib_check(canvas, d) for d in kept)
+        assert any(truth.matches(d.box) for d in detectors.detect(canvas, "yunet", check=False))
 
 
 @needs_yunet
 @pytest.mark.parametrize("seed", [17, 19, 28])
-def test_second_look_drops_a_box_on_clutter(seed):
-    """Backgrounds (no face) where YuNet's passes score a large smooth blob 60-72: at 60/60 the box is
-    there without the check, its second look scores under the threshold, and the check drops it; the
-    option reaches the detector through inference.prepare."""
+def test_the_face_check_drops_a_box_on_clutter_through_prepare(seed):
+    """Backgrounds (no face) where YuNet's passes score a large smooth blob 60-72: the option reaches the
+    detector through inference.prepare, and the check drops the box."""
     low = {"min_score": 60.0, "min_score_turned": 60.0}
     clutter = background(np.random.default_rng(seed))
-    (box,) = detectors.detect(clutter, "yunet", **low)
-    assert box.score >= 60.0
-    assert detectors.second_look(clutter, box) < detectors.SECOND_LOOK_SCORE
-    assert detectors.detect(clutter, "yunet", check=True, **low) == []
-    assert len(inference.prepare(clutter, "clutter", detector="yunet", **low).faces) == 1
-    assert inference.prepare(clutter, "clutter", detector="yunet", check=True, **low).faces == []
+    assert len(inference.prepare(clutter, "clutter", detector="yunet", check=False, **low).faces) == 1
+    assert inference.prepare(clutter, "clutter", detector="yunet", **low).faces == []
 
 
 @needs_yunet
-def test_second_look_of_a_box_beside_a_face_or_past_the_border(faces):
-    """A box of a face's size on bare clutter next to the face scores 0; a box reaching past the photo's
-    edge (a tight crop) is looked at on grey and still finds the face."""
+def test_checks_of_a_box_beside_a_face_or_past_the_border(faces):
+    """A box of a face's size on bare clutter next to the face: the second look scores 0 and MMOD finds
+    nothing; a box reaching past the photo's edge (a tight crop) is looked at on grey and still holds the
+    face for both."""
     import cv2
 
     canvas = background(np.random.default_rng(4))
     truth = paste(canvas, faces[2][0], 150, (160, 240), 0.0)
-    (found,) = detectors.detect(canvas, "yunet", check=True)
-    assert truth.matches(found.box)
+    (found,) = detectors.detect(canvas, "yunet")
+    assert truth.matches(found.box) and detectors.dlib_check(canvas, found)
     beside = detectors.Detection(found.box._replace(x=found.box.x + 300), found.score)
     assert detectors.second_look(canvas, beside) == 0.0
+    assert not detectors.dlib_check(canvas, beside)
     tight = cv2.resize(faces[3][0], (192, 192), interpolation=cv2.INTER_CUBIC)  # a FER face: a tight crop
-    (face,) = detectors.detect(tight, "yunet", check=True)
-    assert detectors.second_look(tight, face) >= detectors.SECOND_LOOK_SCORE
+    (face,) = detectors.detect(tight, "yunet")
+    assert detectors.second_look(tight, face) >= 75.0
+    assert detectors.dlib_check(tight, face)
 
 
 def test_turned_crop_levels_a_tilted_line_and_maps_points_back():
@@ -311,8 +310,8 @@ def test_alignment_levels_a_turned_face_with_the_landmark_model(faces):
 
 
 @needs_yunet
-def test_video_frames_skip_the_closer_look(monkeypatch, tmp_path):
-    """Videos run yunet without its closer look (speed; tracks bridge a missed frame); photos with it."""
+def test_video_frames_skip_the_closer_look_and_the_face_check(monkeypatch, tmp_path):
+    """Videos run yunet without its closer look and face check (speed; tracks bridge a missed frame)."""
     from faceemo import video
     from tests.composites import make_clip
 
@@ -323,4 +322,4 @@ def test_video_frames_skip_the_closer_look(monkeypatch, tmp_path):
     faces = [f for f, _ in fer_faces(require_file(FER_ARCHIVE), "PrivateTest", n=2, seed=7)]
     clip = make_clip(tmp_path / "clip.mp4", faces, seconds=1.0)
     video.analyze_video(clip, inference.load_models(), fps=2, detector="yunet")
-    assert seen and all(o.get("enlarge") == 1.0 for o in seen)
+    assert seen and all(o.get("enlarge") == 1.0 and o.get("check") is False for o in seen)

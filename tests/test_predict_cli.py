@@ -90,13 +90,13 @@ def test_usage_errors_exit_2(photos, tmp_path, capsys):
     assert main(["predict", str(empty)]) == 2
     assert "no image or video files" in capsys.readouterr().err
     ray = ["--engine", "ray", "--out", str(tmp_path / "r")]
-    assert main(["predict", str(photos), "--face-check", *ray]) == 2
-    assert "--face-check runs with the local engine only" in capsys.readouterr().err
+    assert main(["predict", str(photos), "--no-face-check", *ray]) == 2
+    assert "--no-face-check runs with the local engine only" in capsys.readouterr().err
 
 
 def test_face_check_reaches_yunet_for_photos_and_video_frames(photos, tmp_path, monkeypatch, capsys):
-    """Off by default (no check option reaches the detector); --face-check passes check=True to YuNet for
-    each photo and each sampled video frame; haar takes no option."""
+    """The face check is YuNet's default for photos (no option reaches it) and off for video frames (their
+    options); --no-face-check passes check=False for photos as well; haar takes no option."""
     import dataclasses
 
     from faceemo import detectors
@@ -116,18 +116,19 @@ def test_face_check_reaches_yunet_for_photos_and_video_frames(photos, tmp_path, 
                      seconds=0.4, fourcc="MJPG")
     inputs = [str(photos / "a" / "one.png"), str(clip), "--fps", "5"]
     assert main(["predict", *inputs, "--out", str(tmp_path / "plain.csv")]) == 0, capsys.readouterr().err
-    # Video frames also carry YuNet's video options (no closer look); photos carry none.
+    # Video frames also carry YuNet's video options (no closer look, no face check); photos carry none.
     video = yunet.video_options
+    assert video["check"] is False
     expected = {(480, 640): {}, (240, 320): dict(video)}
     assert seen and all(options == expected[shape] for shape, options in seen)
     plain_calls = len(seen)
     seen.clear()
-    assert main(["predict", *inputs, "--face-check", "--out", str(tmp_path / "checked.csv")]) == 0
+    assert main(["predict", *inputs, "--no-face-check", "--out", str(tmp_path / "unchecked.csv")]) == 0
     assert len(seen) == plain_calls
-    assert all(options == {**expected[shape], "check": True} for shape, options in seen)
+    assert all(options == {**expected[shape], "check": False} for shape, options in seen)
     assert {shape for shape, _ in seen} == {(480, 640), (240, 320)}  # the photo and the clip's frames
     seen.clear()
-    haar = ["--detector", "haar", "--face-check", "--out", str(tmp_path / "haar.csv")]
+    haar = ["--detector", "haar", "--no-face-check", "--out", str(tmp_path / "haar.csv")]
     assert main(["predict", *inputs, *haar]) == 0, capsys.readouterr().err
     assert seen == []
 

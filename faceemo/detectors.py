@@ -325,8 +325,6 @@ def _yunet_pass(gray: np.ndarray, min_score: float) -> list[YunetFace]:
 
 def _yunet_passes(images: list[np.ndarray], min_score: float) -> list[list[YunetFace]]:
     """_yunet_pass over several images, side by side on the pass pool (see _FIRST_CALL)."""
-    if len(images) <= 1 or not _first_call_done:
-        return [_yunet_pass(image, min_score) for image in images]
     return [future.result() for future in _start_passes(images, min_score)]
 
 
@@ -449,20 +447,19 @@ class _CloserLook:
         self.windows: list[tuple[np.ndarray, float]] = []  # each window's matrix back to the photo, its angle
         self.futures: list[Future] = []  # and its YuNet faces to come
         self.pre_look: list[tuple[Future, float]] = []  # second-look faces to come, the expected side
-        shrink = min(1.0, max_side / max(gray.shape[:2]))
-        if max(seed.box.w, seed.box.h) * shrink <= PRE_LOOK_SIDE:
+        self.shrink = min(1.0, max_side / max(gray.shape[:2]))  # the passes' photo against the photo
+        if max(seed.box.w, seed.box.h) * self.shrink <= PRE_LOOK_SIDE:
             self._start()
             return
-        squares = [_second_look_square(gray, replace(seed, angle=seed.angle + turn)) for turn in CLOSER_TURNS]
+        squares = [_box_square(gray, replace(seed, angle=seed.angle + turn)) for turn in CLOSER_TURNS]
         squares = [framed for framed in squares if framed is not None]
         futures = _start_passes([square for square, _ in squares], 0.0)
         self.pre_look = list(zip(futures, [expected for _, expected in squares], strict=True))
 
     def _start(self) -> None:
-        shrink = min(1.0, self.max_side / max(self.gray.shape[:2]))  # the passes' photo against the photo
         box = self.seed.box
-        span = max(CLOSER_CONTEXT * max(box.w, box.h), CLOSER_MIN_SIDE / shrink)
-        size = min(self.max_side, round(span * shrink * self.enlarge))
+        span = max(CLOSER_CONTEXT * max(box.w, box.h), CLOSER_MIN_SIDE / self.shrink)
+        size = min(self.max_side, round(span * self.shrink * self.enlarge))
         centre = (box.x + box.w / 2, box.y + box.h / 2)
         squares = []
         for turn in CLOSER_TURNS:
@@ -555,14 +552,8 @@ def dlib_check(gray: np.ndarray, detection: Detection) -> bool:
     at, the box side scaled to DLIB_FACE of the square, the photo's outside filled grey."""
     from faceemo import face_check
 
-    box = detection.box
-    side = DLIB_FACE * DLIB_WINDOW
-    window = _window(
-        gray, (box.x + box.w / 2, box.y + box.h / 2), detection.angle, side / max(box.w, box.h), DLIB_WINDOW
-    )
-    if window is None:
-        return False
-    return face_check.is_face(window[0], side)
+    framed = _box_square(gray, detection, DLIB_WINDOW, DLIB_FACE)
+    return framed is not None and face_check.is_face(framed[0], DLIB_FACE * DLIB_WINDOW)
 
 
 def second_look(
@@ -584,14 +575,15 @@ def second_look(
     composites: a portrait's face is large. A second look at a canonical scale, in a smaller context,
     asks YuNet's other feature-pyramid level: true faces keep their score (median 88), false boxes
     mostly lose it (median 45; AUC 0.95). It costs one YuNet run on a 160x160 square per box kept."""
-    framed = _second_look_square(gray, detection, size, face)
+    framed = _box_square(gray, detection, size, face)
     return 0.0 if framed is None else _second_look_score(_yunet_pass(framed[0], 0.0), size, framed[1])
 
 
-def _second_look_square(
+def _box_square(
     gray: np.ndarray, detection: Detection, size: int = SECOND_LOOK_SIZE, face: float = SECOND_LOOK_FACE
 ) -> tuple[np.ndarray, float] | None:
-    """second_look's square and the box side in its pixels; None when it misses the photo."""
+    """The `size` px square around a box, turned upright by the angle it was found at, the box side
+    scaled to `face` of it, and that side in the square's pixels; None when it misses the photo."""
     box = detection.box
     side = max(box.w, box.h)
     window = _window(gray, (box.x + box.w / 2, box.y + box.h / 2), detection.angle, face * size / side, size)
